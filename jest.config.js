@@ -1,0 +1,23 @@
+// Jest runs the TypeScript sources directly through SWC (transpile only);
+// `npm test` type-checks the whole project with tsc before Jest starts.
+/** @type {import('jest').Config} */
+module.exports = {
+  testEnvironment: 'node',
+  roots: ['<rootDir>/schemas', '<rootDir>/publisher-sdk', '<rootDir>/gateway', '<rootDir>/test'],
+  testMatch: ['**/*.test.ts'],
+  testPathIgnorePatterns: ['/node_modules/', '/dist/'],
+  transform: {
+    '^.+\\.(t|j)sx?$': ['@swc/jest', { jsc: { target: 'es2022' }, module: { type: 'commonjs' } }],
+  },
+  // jose is ESM-only; Jest's module loader needs it transformed to CommonJS.
+  transformIgnorePatterns: ['/node_modules/(?!jose/)'],
+  moduleNameMapper: {
+    '^@sse-gateway/schemas$': '<rootDir>/schemas/src/index.ts',
+    '^@sse-gateway/publisher$': '<rootDir>/publisher-sdk/src/index.ts',
+    '^@sse-gateway/publisher/protocol$': '<rootDir>/publisher-sdk/src/protocol/index.ts',
+  },
+  globalSetup: '<rootDir>/test/helpers/global-setup.ts',
+  globalTeardown: '<rootDir>/test/helpers/global-teardown.ts',
+  testTimeout: 30000,
+  maxWorkers: 2,
+};

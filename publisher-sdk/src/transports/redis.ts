@@ -1,0 +1,84 @@
+import { Cluster, Redis } from 'ioredis';
+import { TransportError } from '../errors';
+import type { Keyspace } from '../protocol/keys';
+import { storeEvents, type RedisClient } from '../protocol/store';
+import type { PreparedEvent } from '../protocol/validate';
+import type { Transport } from './transport';
+
+export interface RedisTransportOptions {
+  keyspace: Keyspace;
+  historyMaxLen: number;
+  historyTtlS: number;
+}
+
+/**
+ * Publishes into Redis. With a URL it owns its connection, set up so that a command is either
+ * sent on a ready connection or refused: no offline queue, no silent resend after a reconnect, so
+ * an event the caller was told failed is not stored later behind its back.
+ */
+export function redisTransportFromUrl(url: string, options: RedisTransportOptions): Transport {
+  const redis = new Redis(url, {
+    enableOfflineQueue: false,
+    autoResendUnfulfilledCommands: false,
+    maxRetriesPerRequest: 0,
+    enableAutoPipelining: true,
+  });
+  return redisTransport(redis, options, true);
+}
+
+/** Publishes through a connection the caller owns (and closes). */
+export function redisTransport(redis: RedisClient, options: RedisTransportOptions, owned = false): Transport {
+  let lastError: Error | undefined;
+  const onError = (error: Error): void => {
+    lastError = error;
+  };
+  redis.on('error', onError);
+  const where = describe(redis);
+  return {
+    async store(events, deadline) {
+      if (owned) await whenReady(redis, deadline, () => lastError, where);
+      try {
+        return await storeEvents(redis, events, options);
+      } catch (error) {
+        throw new TransportError(`Redis at ${where} did not store the event(s): ${(error as Error).message}`, error);
+      }
+    },
+    diagnose() {
+      if (redis.status === 'ready') return `no reply from Redis at ${where}`;
+      return `Redis at ${where} is unreachable${lastError ? ` (${lastError.message})` : ''}`;
+    },
+    async close() {
+      redis.off('error', onError);
+      if (!owned) return;
+      if (redis.status === 'ready') await redis.quit().catch(() => redis.disconnect());
+      else redis.disconnect();
+    },
+  };
+}
+
+function whenReady(redis: RedisClient, deadline: AbortSignal, lastError: () => Error | undefined, where: string): Promise<void> {
+  if (redis.status === 'ready') return Promise.resolve();
+  return new Promise((resolve, reject) => {
+    const done = (): void => {
+      redis.off('ready', onReady);
+      deadline.removeEventListener('abort', onAbort);
+    };
+    const onReady = (): void => {
+      done();
+      resolve();
+    };
+    const onAbort = (): void => {
+      done();
+      reject(new TransportError(`Redis at ${where} is unreachable`, lastError()));
+    };
+    redis.on('ready', onReady);
+    deadline.addEventListener('abort', onAbort);
+  });
+}
+
+/** host:port of the connection, never its password. */
+function describe(redis: RedisClient): string {
+  if (redis instanceof Cluster) return 'Redis Cluster';
+  const { host, port, db } = redis.options;
+  return `${host ?? '127.0.0.1'}:${port ?? 6379}/${db ?? 0}`;
+}

@@ -1,0 +1,10 @@
+import type { PreparedEvent } from '../protocol/validate';
+
+/** How a publisher gets validated events stored: into Redis, or through a gateway over HTTP. */
+export interface Transport {
+  /** Stores the events, all or none, and resolves with their ids in order. */
+  store(events: readonly PreparedEvent[], deadline: AbortSignal): Promise<string[]>;
+  close(): Promise<void>;
+  /** Why the transport may be failing ("Redis at … is unreachable (…)"), for error messages. */
+  diagnose(): string | undefined;
+}
