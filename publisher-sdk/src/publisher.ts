@@ -68,12 +68,18 @@ export function createPublisher(options: PublisherOptions): Publisher {
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {
       timer = setTimeout(() => {
-        deadline.abort();
+        // Reject before aborting: the abort makes the transport reject too, and the caller must
+        // see the timeout (which says what is unreachable), not the transport's consequence of it.
         reject(new PublishTimeoutError(timeoutMs, transport.diagnose()));
+        deadline.abort();
       }, timeoutMs);
     });
     try {
       return await Promise.race([transport.store(prepared, deadline.signal), timeout]);
+    } catch (error) {
+      // A publish still waiting for a connection when close() ends it.
+      if (closed && !(error instanceof PublishTimeoutError)) throw new PublisherClosedError();
+      throw error;
     } finally {
       clearTimeout(timer);
     }
@@ -85,6 +91,11 @@ export function createPublisher(options: PublisherOptions): Publisher {
       return { id: id as string };
     },
     async publishMany(events) {
+      // Nothing to store is not an error for a batching caller (and costs no round trip).
+      if (Array.isArray(events) && events.length === 0) {
+        if (closed) throw new PublisherClosedError();
+        return { ids: [] };
+      }
       return { ids: await store(events, true) };
     },
     async close() {
@@ -102,8 +113,28 @@ function transportFor(options: PublisherOptions): Transport {
     historyMaxLen: positive(options.historyMaxLen ?? DEFAULT_HISTORY_MAX_LEN, 'historyMaxLen'),
     historyTtlS: positive(options.historyTtlS ?? DEFAULT_HISTORY_TTL_S, 'historyTtlS'),
   };
-  if ('redisUrl' in options) return redisTransportFromUrl(options.redisUrl, redisOptions);
+  if ('redisUrl' in options) return redisTransportFromUrl(checkRedisUrl(options.redisUrl), redisOptions);
+  if (options.redis.options.keyPrefix) {
+    // ioredis would prefix the script's KEYS but not its pub/sub channel: events would land where
+    // no gateway reads them.
+    throw new RangeError('the { redis } connection must not have a keyPrefix: use the publisher\'s keyPrefix option');
+  }
   return redisTransport(options.redis, redisOptions);
+}
+
+/** The URL itself is never echoed: it may hold a password. */
+function checkRedisUrl(url: string): string {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    throw new RangeError('redisUrl is not a URL (expected redis://[user:password@]host:port[/db])');
+  }
+  if (parsed.protocol !== 'redis:' && parsed.protocol !== 'rediss:') {
+    throw new RangeError(`redisUrl must start with redis:// or rediss://, got ${parsed.protocol}//`);
+  }
+  if (!/^\/?(\d+)?$/.test(parsed.pathname)) throw new RangeError('redisUrl: the path must be a database number, as in redis://host:6379/0');
+  return url;
 }
 
 function positive(value: number, name: string): number {

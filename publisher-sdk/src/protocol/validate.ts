@@ -58,6 +58,8 @@ export function createEventValidator(options: EventValidatorOptions = {}): Event
       const time = now.toISOString();
       const problems: ValidationProblem[] = [];
       const prepared: PreparedEvent[] = [];
+      // Callers from plain JavaScript (or a parsed HTTP body) may pass anything.
+      if (!Array.isArray(events)) throw new EventValidationError([{ path: '/', message: 'events must be an array' }]);
       if (events.length === 0) problems.push({ path: '/', message: 'no event to publish' });
       events.forEach((event, index) => {
         const at = batch ? `/${index}` : '';
@@ -111,12 +113,14 @@ function checkType(type: unknown, registry: SchemaRegistry, at: string): Validat
 }
 
 function serialise(channel: string, type: string, data: unknown, time: string, maxBytes: number, at: string): PreparedEvent | ValidationProblem[] {
-  let dataJson: string;
+  let dataJson: string | undefined;
   try {
     dataJson = JSON.stringify(data);
   } catch (error) {
     return [{ path: `${at}/data`, message: `cannot be serialised to JSON (${(error as Error).message})` }];
   }
+  // A function or symbol (possible when a permissive schema lets it through) has no JSON at all.
+  if (dataJson === undefined) return [{ path: `${at}/data`, message: `cannot be serialised to JSON (${typeof data})` }];
   // Size as the JSON `{"channel":"…","type":"…","data":…}` a user would send over HTTP
   // (channel and type are plain ASCII, so they need no escaping).
   const size = EVENT_JSON_OVERHEAD + channel.length + type.length + Buffer.byteLength(dataJson);

@@ -48,10 +48,13 @@ export function redisTransport(redis: RedisClient, options: RedisTransportOption
       return `Redis at ${where} is unreachable${lastError ? ` (${lastError.message})` : ''}`;
     },
     async close() {
-      redis.off('error', onError);
-      if (!owned) return;
+      if (!owned) {
+        redis.off('error', onError);
+        return;
+      }
+      // Keep listening until the end: a late socket error must not become an unhandled 'error' event.
       if (redis.status === 'ready') await redis.quit().catch(() => redis.disconnect());
-      else redis.disconnect();
+      else if (redis.status !== 'end') redis.disconnect();
     },
   };
 }
@@ -61,6 +64,7 @@ function whenReady(redis: RedisClient, deadline: AbortSignal, lastError: () => E
   return new Promise((resolve, reject) => {
     const done = (): void => {
       redis.off('ready', onReady);
+      redis.off('end', onEnd);
       deadline.removeEventListener('abort', onAbort);
     };
     const onReady = (): void => {
@@ -71,7 +75,14 @@ function whenReady(redis: RedisClient, deadline: AbortSignal, lastError: () => E
       done();
       reject(new TransportError(`Redis at ${where} is unreachable`, lastError()));
     };
+    // The connection was closed for good (by close()): no 'ready' will come, do not wait for the deadline.
+    const onEnd = (): void => {
+      done();
+      reject(new TransportError(`the connection to Redis at ${where} was closed`, lastError()));
+    };
+    if (redis.status === 'end') return onEnd();
     redis.on('ready', onReady);
+    redis.on('end', onEnd);
     deadline.addEventListener('abort', onAbort);
   });
 }
@@ -79,6 +90,7 @@ function whenReady(redis: RedisClient, deadline: AbortSignal, lastError: () => E
 /** host:port of the connection, never its password. */
 function describe(redis: RedisClient): string {
   if (redis instanceof Cluster) return 'Redis Cluster';
-  const { host, port, db } = redis.options;
+  const { host, port, db, path } = redis.options;
+  if (path) return `${path}/${db ?? 0}`;
   return `${host ?? '127.0.0.1'}:${port ?? 6379}/${db ?? 0}`;
 }
