@@ -1,0 +1,183 @@
+// JWT verification with jose against the one configured key: a shared secret (HS256), a PEM
+// public key (only its own type's algorithms) or a JWKS endpoint (asymmetric algorithms only).
+// Every failure is GatewayError('invalid_token') with a short reason that never includes the token.
+import { createPublicKey, webcrypto, type KeyObject } from 'node:crypto';
+import { createRemoteJWKSet, jwtVerify, type JWTPayload, type JWTVerifyGetKey, type JWTVerifyOptions } from 'jose';
+import type { Config } from '../config';
+import { GatewayError } from '../errors';
+import type { Claims } from './claims';
+import { algorithmsForPublicKey, ASYMMETRIC_ALGORITHMS, SECRET_ALGORITHMS } from './key-algorithms';
+import { VerifiedTokenCache } from './verified-token-cache';
+
+export interface TokenVerifier {
+  /** The token's claims; rejects with GatewayError('invalid_token') when it is not acceptable. */
+  verify(token: string): Promise<Claims>;
+  /** Forgets every cached verification. */
+  close(): void;
+}
+
+export interface TokenVerifierOptions {
+  /** Verified tokens remembered. @default 10000 */
+  cacheSize?: number;
+  /** Longest a verification is remembered, even for a token with a later `exp`. @default 300000 */
+  cacheMaxAgeMs?: number;
+  /** After a JWKS fetch, tokens with an unknown `kid` trigger no new fetch for this long. @default 30000 */
+  jwksCooldownMs?: number;
+  /** A JWKS older than this is fetched again. @default 600000 */
+  jwksMaxAgeMs?: number;
+  /** @default 5000 */
+  jwksTimeoutMs?: number;
+}
+
+/** Longer than any sane JWT; refused before parsing so a huge value costs nothing. */
+const MAX_TOKEN_LENGTH = 8192;
+
+type StaticKey = webcrypto.CryptoKey | KeyObject;
+
+interface KeyPlan {
+  /** A key (a promise of one while the secret is imported), or the JWKS lookup. */
+  key: Promise<StaticKey> | StaticKey | JWTVerifyGetKey;
+  algorithms: string[];
+}
+
+async function verifyWith(token: string, plan: KeyPlan, options: JWTVerifyOptions): Promise<JWTPayload> {
+  const { key } = plan;
+  if (typeof key === 'function') return (await jwtVerify(token, key, options)).payload;
+  return (await jwtVerify(token, await key, options)).payload;
+}
+
+export function createTokenVerifier(
+  config: Pick<Config, 'jwt' | 'jwtIssuer' | 'jwtAudience'>,
+  options: TokenVerifierOptions = {},
+): TokenVerifier {
+  const plan = keyPlan(config.jwt, options);
+  const verifyOptions: JWTVerifyOptions = {
+    algorithms: plan.algorithms,
+    ...(config.jwtIssuer === undefined ? {} : { issuer: config.jwtIssuer }),
+    ...(config.jwtAudience === undefined ? {} : { audience: config.jwtAudience }),
+  };
+  const cache = new VerifiedTokenCache(options.cacheSize ?? 10000, options.cacheMaxAgeMs ?? 300000);
+  // Concurrent connects with the same token share one verification.
+  const inFlight = new Map<string, Promise<Claims>>();
+
+  async function verifyUncached(token: string): Promise<Claims> {
+    let payload: JWTPayload;
+    try {
+      payload = await verifyWith(token, plan, verifyOptions);
+    } catch (error) {
+      throw toGatewayError(error);
+    }
+    const claims = claimsOf(payload);
+    cache.set(token, claims, Date.now());
+    return claims;
+  }
+
+  return {
+    verify(token) {
+      if (token.length > MAX_TOKEN_LENGTH) return Promise.reject(new GatewayError('invalid_token', 'token too long'));
+      const cached = cache.get(token, Date.now());
+      if (cached !== undefined) return Promise.resolve(cached);
+      let pending = inFlight.get(token);
+      if (pending === undefined) {
+        pending = verifyUncached(token).finally(() => inFlight.delete(token));
+        inFlight.set(token, pending);
+      }
+      return pending;
+    },
+    close() {
+      cache.clear();
+    },
+  };
+}
+
+function keyPlan(jwt: Config['jwt'], options: TokenVerifierOptions): KeyPlan {
+  switch (jwt.kind) {
+    case 'secret':
+      // Imported once: jose would otherwise import the raw bytes again for every token.
+      return {
+        key: webcrypto.subtle.importKey('raw', jwt.secret, { name: 'HMAC', hash: 'SHA-256' }, false, ['verify']),
+        algorithms: [...SECRET_ALGORITHMS],
+      };
+    case 'public-key': {
+      const key: KeyObject = createPublicKey(jwt.pem);
+      const usable = algorithmsForPublicKey(key);
+      if ('unsupported' in usable) throw new Error(`unsupported JWT public key: ${usable.unsupported}`);
+      return { key, algorithms: usable.algorithms };
+    }
+    case 'jwks':
+      return { key: jwksKey(jwt.url, options), algorithms: [...ASYMMETRIC_ALGORITHMS] };
+  }
+}
+
+/** Thrown by the JWKS key function when the key server cannot be reached or answers nonsense. */
+class KeysUnavailable extends Error {}
+
+function jwksKey(url: URL, options: TokenVerifierOptions): JWTVerifyGetKey {
+  const remote = createRemoteJWKSet(url, {
+    cooldownDuration: options.jwksCooldownMs ?? 30000,
+    cacheMaxAge: options.jwksMaxAgeMs ?? 600000,
+    timeoutDuration: options.jwksTimeoutMs ?? 5000,
+  });
+  return async (header, token) => {
+    try {
+      return await remote(header, token);
+    } catch (error) {
+      const code = joseCode(error);
+      if (code === 'ERR_JWKS_NO_MATCHING_KEY' || code === 'ERR_JWKS_MULTIPLE_MATCHING_KEYS' || code === 'ERR_JOSE_NOT_SUPPORTED') throw error;
+      throw new KeysUnavailable(error instanceof Error ? error.message : String(error));
+    }
+  };
+}
+
+/** jose's error code (ERR_JWT_EXPIRED…), read by name so it survives module duplication. */
+function joseCode(error: unknown): string | undefined {
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === 'string' ? code : undefined;
+}
+
+const REASONS: Readonly<Record<string, string>> = {
+  ERR_JWT_EXPIRED: 'token expired',
+  ERR_JOSE_ALG_NOT_ALLOWED: 'token algorithm not allowed',
+  ERR_JWS_SIGNATURE_VERIFICATION_FAILED: 'token signature invalid',
+  ERR_JWS_INVALID: 'malformed token',
+  ERR_JWT_INVALID: 'malformed token',
+  ERR_JOSE_NOT_SUPPORTED: 'token algorithm not supported',
+  ERR_JWKS_NO_MATCHING_KEY: 'no key matches the token',
+  ERR_JWKS_MULTIPLE_MATCHING_KEYS: 'several keys match the token: set kid',
+};
+
+const CLAIM_REASONS: Readonly<Record<string, string>> = {
+  nbf: 'token not yet valid',
+  iss: 'unexpected token issuer',
+  aud: 'unexpected token audience',
+  iat: 'token issued in the future',
+  exp: 'token expired',
+};
+
+function toGatewayError(error: unknown): GatewayError {
+  if (error instanceof GatewayError) return error;
+  if (error instanceof KeysUnavailable) return new GatewayError('auth_unavailable', 'signing keys unavailable, try again');
+  const code = joseCode(error);
+  if (code === 'ERR_JWT_CLAIM_VALIDATION_FAILED') {
+    const claim = (error as { claim?: unknown }).claim;
+    return new GatewayError('invalid_token', (typeof claim === 'string' && CLAIM_REASONS[claim]) || 'token claims invalid');
+  }
+  return new GatewayError('invalid_token', (code !== undefined && REASONS[code]) || 'invalid token');
+}
+
+function claimsOf(payload: JWTPayload): Claims {
+  if (typeof payload.sub !== 'string' || payload.sub === '') throw new GatewayError('invalid_token', 'token has no sub');
+  const sse = payload.sse;
+  const rights = typeof sse === 'object' && sse !== null && !Array.isArray(sse) ? (sse as Record<string, unknown>) : {};
+  return {
+    subject: payload.sub,
+    subscribe: patternsOf(rights.subscribe),
+    publish: patternsOf(rights.publish),
+    expiresAt: typeof payload.exp === 'number' ? payload.exp * 1000 : undefined,
+  };
+}
+
+/** The strings of a claim array; anything else grants nothing. */
+function patternsOf(value: unknown): readonly string[] {
+  return Array.isArray(value) ? value.filter((item): item is string => typeof item === 'string') : [];
+}
