@@ -1,0 +1,183 @@
+// The connection side of publishing: Redis down, Redis lost and back, close(), and a connection
+// the caller owns. Each test that stops Redis runs its own server.
+import { Redis } from 'ioredis';
+import {
+  createPublisher,
+  PublisherClosedError,
+  PublisherError,
+  PublishTimeoutError,
+  TransportError,
+  type Publisher,
+} from '@sse-gateway/publisher';
+import { freePort } from '../helpers/free-port';
+import { connectRedis, testRedisUrl, uniquePrefix } from '../helpers/redis';
+import { startRedisServer } from '../helpers/redis-server';
+import { waitFor } from '../helpers/wait-for';
+import { readHistory, statusEvent } from './support';
+
+/** Collects unhandled rejections while `body` runs and one macrotask after it. */
+async function withoutUnhandledRejections(body: () => Promise<void>): Promise<void> {
+  const unhandled: unknown[] = [];
+  const record = (reason: unknown): void => {
+    unhandled.push(reason);
+  };
+  process.on('unhandledRejection', record);
+  try {
+    await body();
+    await new Promise((resolve) => setImmediate(resolve));
+  } finally {
+    process.off('unhandledRejection', record);
+  }
+  expect(unhandled).toEqual([]);
+}
+
+describe('Redis unreachable', () => {
+  test('publish rejects within timeoutMs with a PublishTimeoutError naming the host, and nothing hangs', async () => {
+    const port = await freePort(); // nothing listens there
+    const publisher = createPublisher({ redisUrl: `redis://127.0.0.1:${port}`, timeoutMs: 500 });
+    try {
+      await withoutUnhandledRejections(async () => {
+        const started = Date.now();
+        const error: unknown = await publisher.publish(statusEvent('execution:1', '1')).catch((e: unknown) => e);
+        const elapsed = Date.now() - started;
+        expect(error).toBeInstanceOf(PublishTimeoutError);
+        expect((error as Error).message).toContain(`Redis at 127.0.0.1:${port}/0 is unreachable`);
+        expect((error as Error).message).toContain('ECONNREFUSED');
+        expect(elapsed).toBeGreaterThanOrEqual(490);
+        expect(elapsed).toBeLessThan(2000);
+        // publishMany fails the same way.
+        await expect(publisher.publishMany([statusEvent('execution:1', '2')])).rejects.toThrow(PublishTimeoutError);
+      });
+    } finally {
+      await publisher.close();
+    }
+  });
+
+  test('a password in the URL never appears in the error', async () => {
+    const port = await freePort();
+    const publisher = createPublisher({ redisUrl: `redis://:s3cret-pw@127.0.0.1:${port}/3`, timeoutMs: 200 });
+    try {
+      const error: unknown = await publisher.publish(statusEvent('execution:1', '1')).catch((e: unknown) => e);
+      expect((error as Error).message).toContain(`127.0.0.1:${port}/3`);
+      expect((error as Error).message).not.toContain('s3cret-pw');
+    } finally {
+      await publisher.close();
+    }
+  });
+
+  test('close() ends a publish still waiting for the connection at once, with PublisherClosedError', async () => {
+    const port = await freePort();
+    const publisher = createPublisher({ redisUrl: `redis://127.0.0.1:${port}`, timeoutMs: 20000 });
+    await withoutUnhandledRejections(async () => {
+      const started = Date.now();
+      const pending = publisher.publish(statusEvent('execution:1', '1')).catch((e: unknown) => e);
+      await publisher.close();
+      expect(await pending).toBeInstanceOf(PublisherClosedError);
+      expect(Date.now() - started).toBeLessThan(5000);
+    });
+  });
+});
+
+test('Redis stopped mid-way: publish fails clearly, and works again once Redis is back', async () => {
+  const server = await startRedisServer();
+  const keyPrefix = uniquePrefix('restart');
+  const publisher = createPublisher({ redisUrl: server.url, keyPrefix, timeoutMs: 1000 });
+  try {
+    await withoutUnhandledRejections(async () => {
+      await publisher.publish(statusEvent('execution:1', 'before'));
+      await server.stop();
+
+      const error: unknown = await publisher.publish(statusEvent('execution:1', 'during')).catch((e: unknown) => e);
+      // Depending on whether the client saw the socket close before the command, it is refused on
+      // the dead connection (TransportError) or waits for a new one until the deadline.
+      expect(error).toBeInstanceOf(PublisherError);
+      expect([TransportError, PublishTimeoutError].some((type) => error instanceof type)).toBe(true);
+      expect((error as Error).message).toContain(`127.0.0.1:${server.port}`);
+
+      await server.start();
+      // The restarted Redis has an empty script cache: the SDK must load the script again by itself.
+      const { id } = await waitFor(() => publisher.publish(statusEvent('execution:1', 'after')), {
+        timeoutMs: 15000,
+        message: 'a publish to succeed after the restart',
+      });
+      const admin = connectRedis(server.url);
+      try {
+        const history = await readHistory(admin, keyPrefix, 'execution:1');
+        // The server kept nothing across the restart (no persistence): only the event stored after it.
+        expect(history.map((e) => e.id)).toEqual([id]);
+        expect(history.map((e) => JSON.parse(e.envelope).data.executionId)).toEqual(['after']);
+      } finally {
+        await admin.quit();
+      }
+    });
+  } finally {
+    await publisher.close();
+    await server.dispose();
+  }
+});
+
+test('publish and publishMany after close() reject with PublisherClosedError; close() twice is fine', async () => {
+  const publisher = createPublisher({ redisUrl: testRedisUrl(), keyPrefix: uniquePrefix('closed') });
+  await publisher.publish(statusEvent('execution:1', '1'));
+  await publisher.close();
+  await publisher.close();
+  await expect(publisher.publish(statusEvent('execution:1', '2'))).rejects.toThrow(PublisherClosedError);
+  await expect(publisher.publishMany([statusEvent('execution:1', '3')])).rejects.toThrow(PublisherClosedError);
+  await expect(publisher.publishMany([])).rejects.toThrow(PublisherClosedError);
+});
+
+describe('a connection the caller owns ({ redis })', () => {
+  let redis: Redis;
+  beforeEach(() => {
+    redis = new Redis(testRedisUrl());
+  });
+  afterEach(async () => {
+    if (redis.status !== 'end') await redis.quit();
+  });
+
+  test('is used, and publisher.close() leaves it open', async () => {
+    const keyPrefix = uniquePrefix('owned');
+    const publisher: Publisher = createPublisher({ redis, keyPrefix });
+    const { id } = await publisher.publish(statusEvent('execution:1', '1'));
+    await publisher.close();
+    expect(redis.status).toBe('ready');
+    expect(await redis.ping()).toBe('PONG');
+    expect((await readHistory(redis, keyPrefix, 'execution:1')).map((e) => e.id)).toEqual([id]);
+    expect(redis.listenerCount('error')).toBe(0);
+  });
+
+  test('with an ioredis keyPrefix is refused: ioredis would prefix the stream but not the pub/sub channel', () => {
+    const prefixed = new Redis(testRedisUrl(), { keyPrefix: 'app:', lazyConnect: true });
+    expect(() => createPublisher({ redis: prefixed })).toThrow(/must not have a keyPrefix/);
+    prefixed.disconnect();
+  });
+});
+
+describe('options are checked when the publisher is created', () => {
+  test.each([
+    ['not a URL', 'localhost 6379', /redisUrl is not a URL/],
+    ['another scheme', 'http://127.0.0.1:6379', /must start with redis:\/\/ or rediss:\/\//],
+    ['a path that is not a db number', 'redis://127.0.0.1:6379/abc', /database number/],
+  ])('redisUrl: %s', (_what, redisUrl, message) => {
+    expect(() => createPublisher({ redisUrl })).toThrow(message);
+  });
+
+  test('a malformed redisUrl never echoes its password', () => {
+    expect(() => createPublisher({ redisUrl: 'redis://:pw-secret@127.0.0.1:63 79' })).toThrow(
+      expect.objectContaining({ message: expect.not.stringContaining('pw-secret') }),
+    );
+  });
+
+  test.each([
+    ['timeoutMs', { timeoutMs: 0 }],
+    ['historyMaxLen', { historyMaxLen: -1 }],
+    ['historyTtlS', { historyTtlS: 1.5 }],
+    ['maxEventBytes', { maxEventBytes: Number.NaN }],
+  ])('%s must be a positive integer', (name, option) => {
+    expect(() => createPublisher({ redisUrl: testRedisUrl(), ...option })).toThrow(new RegExp(`${name} must be a positive integer`));
+  });
+
+  test('keyPrefix must be a plain name', () => {
+    expect(() => createPublisher({ redisUrl: testRedisUrl(), keyPrefix: 'a{b}' })).toThrow(/key prefix must match/);
+  });
+});
