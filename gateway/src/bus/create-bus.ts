@@ -1,0 +1,18 @@
+// Builds the configured bus: in-memory when no Redis is configured, else Redis or Redis Cluster.
+import type { Config } from '../config';
+import type { Bus } from './bus';
+import { MemoryBus } from './memory-bus';
+import { RedisBus } from './redis-bus';
+
+export type BusSettings = Pick<Config, 'redis' | 'keyPrefix' | 'historyMaxLen' | 'historyTtlS'>;
+
+export interface BusExtras {
+  /** Connection errors and errors thrown by live handlers (for the log). */
+  onError?: (error: Error) => void;
+}
+
+export function createBus(settings: BusSettings, extras: BusExtras = {}): Bus {
+  const { redis, keyPrefix, historyMaxLen, historyTtlS } = settings;
+  if (redis.mode === 'memory') return new MemoryBus({ historyMaxLen, historyTtlS, onError: extras.onError });
+  return new RedisBus(redis, { keyPrefix, historyMaxLen, historyTtlS, onError: extras.onError });
+}

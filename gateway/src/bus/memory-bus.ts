@@ -1,0 +1,136 @@
+// The embedded bus for a single gateway without Redis: each channel's history is a bounded ring
+// in memory and a publish calls the channel's handler synchronously, with the same bytes the
+// Redis publish script would announce. Synchronous delivery lets unit tests run without timers.
+import { compareStreamIds, envelopeJson, ZERO_ID, type PreparedEvent } from '@sse-gateway/publisher/protocol';
+import type { Bus, HistoryEntry, LiveHandler, StatusListener } from './bus';
+import { HistoryRing } from './history-ring';
+
+export interface MemoryBusOptions {
+  /** Entries kept per channel (`HISTORY_MAXLEN`), trimmed exactly. */
+  historyMaxLen: number;
+  /** Seconds a channel's history lives after its last event (`HISTORY_TTL_S`). */
+  historyTtlS: number;
+  /** Milliseconds since 1970. @default Date.now */
+  now?: () => number;
+  /** Called with an error thrown by a live handler (it never reaches the publisher). */
+  onError?: (error: Error) => void;
+}
+
+interface ChannelState {
+  readonly ring: HistoryRing;
+  lastMs: number;
+  lastSeq: number;
+  expiresAt: number;
+}
+
+export class MemoryBus implements Bus {
+  readonly description = 'in-memory bus (single instance)';
+  private readonly handlers = new Map<string, LiveHandler>();
+  /** In order of last publish, which with one TTL for all is also the order of expiry. */
+  private readonly channels = new Map<string, ChannelState>();
+  private readonly now: () => number;
+  private readonly ttlMs: number;
+  private closed = false;
+
+  constructor(private readonly options: MemoryBusOptions) {
+    if (!Number.isSafeInteger(options.historyMaxLen) || options.historyMaxLen < 1) {
+      throw new RangeError(`historyMaxLen must be a positive integer, got ${options.historyMaxLen}`);
+    }
+    this.now = options.now ?? Date.now;
+    this.ttlMs = options.historyTtlS * 1000;
+  }
+
+  get connected(): boolean {
+    return !this.closed;
+  }
+
+  subscribe(channel: string, handler: LiveHandler): Promise<void> {
+    this.handlers.set(channel, handler);
+    return Promise.resolve();
+  }
+
+  unsubscribe(channel: string): Promise<void> {
+    this.handlers.delete(channel);
+    return Promise.resolve();
+  }
+
+  /** Stores every event, then delivers it synchronously before the promise is returned. */
+  publish(events: readonly PreparedEvent[]): Promise<string[]> {
+    if (this.closed) return Promise.reject(new Error('the in-memory bus is closed'));
+    const now = this.now();
+    this.dropExpired(now);
+    return Promise.resolve(events.map((event) => this.publishOne(event, now)));
+  }
+
+  history(channel: string, afterId: string, limit: number): Promise<HistoryEntry[]> {
+    try {
+      compareStreamIds(afterId, ZERO_ID); // refuses a malformed id, as XRANGE would
+      return Promise.resolve(this.live(channel)?.ring.after(afterId, limit) ?? []);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
+
+  head(channel: string): Promise<string | undefined> {
+    return Promise.resolve(this.live(channel)?.ring.last()?.id);
+  }
+
+  /** Always connected: there is nothing to lose. */
+  onStatus(_listener: StatusListener): void {}
+
+  close(): Promise<void> {
+    this.closed = true;
+    this.handlers.clear();
+    this.channels.clear();
+    return Promise.resolve();
+  }
+
+  private publishOne(event: PreparedEvent, now: number): string {
+    const state = this.channels.get(event.channel) ?? newChannelState(this.options.historyMaxLen);
+    // Like XADD *: the clock, but never behind the channel's last id.
+    const ms = Math.max(now, state.lastMs);
+    state.lastSeq = ms === state.lastMs ? state.lastSeq + 1 : 0;
+    state.lastMs = ms;
+    const id = `${ms}-${state.lastSeq}`;
+    const prev = state.ring.last()?.id ?? ZERO_ID;
+    const envelope = envelopeJson(id, event.body);
+    state.ring.push({ id, prev, envelope });
+    state.expiresAt = now + this.ttlMs;
+    // Re-insert so the Map stays ordered by last publish (see dropExpired).
+    this.channels.delete(event.channel);
+    this.channels.set(event.channel, state);
+    this.deliver(event.channel, `${prev} ${envelope}`);
+    return id;
+  }
+
+  private deliver(channel: string, message: string): void {
+    const handler = this.handlers.get(channel);
+    if (handler === undefined) return;
+    try {
+      handler(Buffer.from(message));
+    } catch (error) {
+      this.options.onError?.(error as Error);
+    }
+  }
+
+  /** The channel's state, or undefined when it has none or it expired (removed lazily here). */
+  private live(channel: string): ChannelState | undefined {
+    const state = this.channels.get(channel);
+    if (state === undefined || state.expiresAt > this.now()) return state;
+    this.channels.delete(channel);
+    return undefined;
+  }
+
+  /** Forgets expired channels from the front of the Map: amortised O(1) per publish, no timer. */
+  private dropExpired(now: number): void {
+    for (const [channel, state] of this.channels) {
+      if (state.expiresAt > now) return;
+      this.channels.delete(channel);
+    }
+  }
+}
+
+function newChannelState(capacity: number): ChannelState {
+  // Starting at 0-0 makes the first id at least 0-1: 0-0 means "before the first event".
+  return { ring: new HistoryRing(capacity), lastMs: 0, lastSeq: 0, expiresAt: 0 };
+}

@@ -1,0 +1,6 @@
+import { RedisBus } from '../../gateway/src/bus/redis-bus';
+import { testRedisUrl } from '../helpers/redis';
+import { busContract } from './bus-contract';
+import { connectedBus } from './connected-bus';
+
+busContract('RedisBus', (settings) => connectedBus(new RedisBus({ mode: 'standalone', url: testRedisUrl() }, settings)));

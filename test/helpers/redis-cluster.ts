@@ -1,0 +1,84 @@
+// A real local Redis Cluster for tests: three masters (redis-server --cluster-enabled yes) on free
+// ports, joined by `redis-cli --cluster create … --cluster-replicas 0`. No replicas, no persistence.
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Cluster } from 'ioredis';
+import { freePort } from './free-port';
+import { waitForPing } from './redis-server';
+import { waitFor } from './wait-for';
+
+export interface RedisClusterNode {
+  readonly host: string;
+  readonly port: number;
+}
+
+export interface RedisClusterServer {
+  readonly nodes: RedisClusterNode[];
+  /** A plain client for assertions (sharded pub/sub enabled); close it with `quit()`. */
+  connect(): Cluster;
+  dispose(): Promise<void>;
+}
+
+export async function startRedisCluster(masters = 3): Promise<RedisClusterServer> {
+  const dir = mkdtempSync(join(tmpdir(), 'sse-cluster-'));
+  const children: ChildProcess[] = [];
+  const nodes: RedisClusterNode[] = [];
+  const dispose = async (): Promise<void> => {
+    await Promise.all(children.map(stopChild));
+    rmSync(dir, { recursive: true, force: true });
+  };
+  try {
+    for (let i = 0; i < masters; i += 1) {
+      const port = await freePort();
+      children.push(spawnNode(port, dir));
+      nodes.push({ host: '127.0.0.1', port });
+    }
+    await Promise.all(nodes.map((node) => waitForPing(node.port)));
+    createCluster(nodes);
+    await waitForClusterOk(nodes);
+  } catch (error) {
+    await dispose();
+    throw error;
+  }
+  return { nodes, connect: () => new Cluster(nodes, { shardedSubscribers: true }), dispose };
+}
+
+function spawnNode(port: number, dir: string): ChildProcess {
+  const args = ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', '', '--appendonly', 'no',
+    '--loglevel', 'warning', '--cluster-enabled', 'yes', '--cluster-config-file', `nodes-${port}.conf`,
+    '--cluster-node-timeout', '2000'];
+  return spawn('redis-server', args, { stdio: 'ignore' });
+}
+
+function createCluster(nodes: RedisClusterNode[]): void {
+  const addresses = nodes.map((node) => `${node.host}:${node.port}`);
+  const result = spawnSync('redis-cli', ['--cluster', 'create', ...addresses, '--cluster-replicas', '0', '--cluster-yes'], {
+    encoding: 'utf8',
+    timeout: 30000,
+  });
+  if (result.status !== 0) throw new Error(`redis-cli --cluster create failed: ${result.stderr || result.stdout}`);
+}
+
+/** Every node reports cluster_state:ok (slots are assigned and gossip has converged). */
+async function waitForClusterOk(nodes: RedisClusterNode[]): Promise<void> {
+  await waitFor(() => nodes.every((node) => clusterInfo(node).includes('cluster_state:ok')), {
+    timeoutMs: 20000,
+    intervalMs: 100,
+    message: 'cluster_state:ok on every node',
+  });
+}
+
+function clusterInfo(node: RedisClusterNode): string {
+  const result = spawnSync('redis-cli', ['-h', node.host, '-p', String(node.port), 'cluster', 'info'], { encoding: 'utf8' });
+  return result.stdout ?? '';
+}
+
+function stopChild(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  return new Promise((resolve) => {
+    child.once('exit', () => resolve());
+    child.kill('SIGTERM');
+  });
+}
