@@ -1,5 +1,7 @@
 // Writes src/types.ts from the bundled JSON Schemas, so the TypeScript types cannot drift from
-// them: `npm run generate-types -w schemas` after changing a schema; a test fails when it is stale.
+// them: `npm run generate-types -w schemas` after changing a schema. With `--check` it writes
+// nothing and exits 1 when src/types.ts is stale (a test runs it so: json-schema-to-typescript's
+// formatter, prettier 3, loads itself with a dynamic import that Jest's module loader refuses).
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { compile } from 'json-schema-to-typescript';
@@ -29,11 +31,21 @@ export async function generateTypes(): Promise<string> {
   return parts.join('\n\n') + '\n';
 }
 
+async function main(check: boolean): Promise<void> {
+  const text = await generateTypes();
+  if (!check) {
+    writeFileSync(TYPES_FILE, text);
+    return;
+  }
+  if (readFileSync(TYPES_FILE, 'utf8') !== text) {
+    console.error(`${TYPES_FILE} is stale: run \`npm run generate-types -w schemas\` and commit the result`);
+    process.exitCode = 1;
+  }
+}
+
 if (require.main === module) {
-  generateTypes()
-    .then((text) => writeFileSync(TYPES_FILE, text))
-    .catch((error: unknown) => {
-      console.error(error);
-      process.exit(1);
-    });
+  main(process.argv.includes('--check')).catch((error: unknown) => {
+    console.error(error);
+    process.exit(1);
+  });
 }
