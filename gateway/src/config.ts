@@ -205,7 +205,7 @@ function parseSecret(value: string): Uint8Array {
 /** A PEM SPKI (or PKCS#1 RSA) public key of a supported type, with `\n` escapes turned into newlines. */
 function parsePublicKey(value: string): string {
   // Environment files often carry a PEM on one line with literal \n.
-  const pem = value.includes('\n') ? value : value.replace(/\\n/g, '\n');
+  const pem = (value.includes('\n') ? value : value.replace(/\\n/g, '\n')).trim();
   const fail = (why: string): never => {
     throw new ConfigError('JWT_PUBLIC_KEY', `JWT_PUBLIC_KEY ${why}`);
   };
