@@ -1,0 +1,89 @@
+// A child process of the local topology: started in its own process group (so a terminal's
+// Ctrl-C reaches only the supervisor, which then stops everything in order), its output split
+// into lines, and stopped by signal with a wait for its exit.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createInterface } from 'node:readline';
+
+export interface ProcessExit {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+}
+
+export interface ManagedProcess {
+  readonly name: string;
+  readonly pid: number;
+  /** Settles when the process has exited, however it ended. */
+  readonly exited: Promise<ProcessExit>;
+  /** The last lines it printed (stdout and stderr), for error messages. */
+  recentOutput(): string;
+  /** True until the process has exited. */
+  isRunning(): boolean;
+  /** Sends `signal` (default SIGTERM) and waits for the exit; SIGKILL after `timeoutMs`. */
+  stop(options?: { signal?: NodeJS.Signals; timeoutMs?: number }): Promise<ProcessExit>;
+}
+
+export interface StartProcessOptions {
+  env?: NodeJS.ProcessEnv;
+  cwd?: string;
+  /** Called with each line of output; default: none (kept only in `recentOutput`). */
+  onLine?: (name: string, line: string) => void;
+}
+
+const RECENT_LINES = 40;
+
+export class ProcessStartError extends Error {
+  override readonly name = 'ProcessStartError';
+}
+
+export function startProcess(name: string, command: string, args: readonly string[], options: StartProcessOptions = {}): ManagedProcess {
+  const child = spawn(command, args, {
+    cwd: options.cwd,
+    env: options.env ?? process.env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+    detached: true,
+  });
+  const recent: string[] = [];
+  const record = (line: string): void => {
+    recent.push(line);
+    if (recent.length > RECENT_LINES) recent.shift();
+    options.onLine?.(name, line);
+  };
+  for (const stream of [child.stdout, child.stderr]) {
+    if (stream !== null) createInterface({ input: stream, crlfDelay: Infinity }).on('line', record);
+  }
+  const exited = new Promise<ProcessExit>((resolve) => {
+    child.once('exit', (code, signal) => resolve({ code, signal }));
+    child.once('error', (error) => {
+      record(`failed to start ${command}: ${error.message}`);
+      resolve({ code: null, signal: null });
+    });
+  });
+  let running = true;
+  void exited.then(() => {
+    running = false;
+  });
+  return {
+    name,
+    pid: child.pid ?? -1,
+    exited,
+    recentOutput: () => recent.join('\n'),
+    isRunning: () => running,
+    stop: (stopOptions) => stopChild(child, exited, () => running, stopOptions),
+  };
+}
+
+async function stopChild(
+  child: ChildProcess,
+  exited: Promise<ProcessExit>,
+  isRunning: () => boolean,
+  { signal = 'SIGTERM', timeoutMs = 15000 }: { signal?: NodeJS.Signals; timeoutMs?: number } = {},
+): Promise<ProcessExit> {
+  if (!isRunning()) return exited;
+  child.kill(signal);
+  const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+  try {
+    return await exited;
+  } finally {
+    clearTimeout(timer);
+  }
+}
