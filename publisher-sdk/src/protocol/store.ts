@@ -1,6 +1,6 @@
 // Stores prepared events with the publish script. Used by the SDK's Redis transport and by the
 // gateway's Redis bus (HTTP publish), so both write the same way.
-import { Cluster, type Redis } from 'ioredis';
+import type { Cluster, Redis } from 'ioredis';
 import type { Keyspace } from './keys';
 import { PUBLISH_COMMAND, PUBLISH_SCRIPT } from './publish-script';
 import type { PreparedEvent } from './validate';
@@ -24,7 +24,8 @@ type ScriptRunner = (numKeys: number, ...args: string[]) => Promise<string[]>;
  */
 export async function storeEvents(redis: RedisClient, events: readonly PreparedEvent[], options: StoreOptions): Promise<string[]> {
   const run = scriptRunner(redis);
-  const cluster = redis instanceof Cluster;
+  // Not `instanceof`: a user's connection may come from another copy of ioredis.
+  const cluster = redis.isCluster;
   if (!cluster) return run(...scriptArgs(events, options, 'PUBLISH'));
   const byChannel = new Map<string, number[]>();
   events.forEach((event, index) => {

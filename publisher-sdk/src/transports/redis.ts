@@ -1,4 +1,4 @@
-import { Cluster, Redis } from 'ioredis';
+import { Redis } from 'ioredis';
 import { TransportError } from '../errors';
 import type { Keyspace } from '../protocol/keys';
 import { storeEvents, type RedisClient } from '../protocol/store';
@@ -89,8 +89,8 @@ function whenReady(redis: RedisClient, deadline: AbortSignal, lastError: () => E
 
 /** host:port of the connection, never its password. */
 function describe(redis: RedisClient): string {
-  if (redis instanceof Cluster) return 'Redis Cluster';
-  const { host, port, db, path } = redis.options;
+  if (redis.isCluster) return 'Redis Cluster';
+  const { host, port, db, path } = (redis as Redis).options;
   if (path) return `${path}/${db ?? 0}`;
   return `${host ?? '127.0.0.1'}:${port ?? 6379}/${db ?? 0}`;
 }
