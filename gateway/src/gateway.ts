@@ -1,0 +1,134 @@
+// Builds one gateway from its config: bus, hub, auth, routes, HTTP server, and the drain that
+// ends it. main.ts is the process around it; tests run several in one process.
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type Router from '@koa/router';
+import { createApp } from './app';
+import { createTokenVerifier, type TokenVerifier } from './auth/token-verifier';
+import type { Bus } from './bus/bus';
+import { createBus } from './bus/create-bus';
+import type { Config } from './config';
+import { Hub } from './hub/hub';
+import { Admission } from './http/admission';
+import { healthRoutes } from './http/health-routes';
+import { expireConnection, streamRoute } from './http/stream-route';
+import type { Logger } from './logger';
+import { createMetrics, type Metrics } from './metrics';
+import type { Connection } from './sse/connection';
+import { Deadlines } from './sse/deadlines';
+import { Heartbeat } from './sse/heartbeat';
+import { WriteBatcher } from './sse/write-batcher';
+
+export interface GatewayOptions {
+  logger: Logger;
+  /** A bus to use instead of the configured one (tests). */
+  bus?: Bus;
+  /** Extra routes (HTTP publish, the demo page), added after the core ones. */
+  routes?: (router: Router, gateway: GatewayParts) => void;
+}
+
+/** What routes beyond the core ones may use. */
+export interface GatewayParts {
+  config: Config;
+  bus: Bus;
+  verifier: TokenVerifier;
+  metrics: Metrics;
+  logger: Logger;
+}
+
+export interface Gateway extends GatewayParts {
+  readonly server: Server;
+  readonly hub: Hub;
+  /** Listens on config.host:config.port (port 0: any free port). */
+  listen(): Promise<AddressInfo>;
+  /** Readiness: bus connected and not draining. */
+  isReady(): boolean;
+  /** SIGTERM: refuse new streams, end open ones over a short window, close everything. */
+  shutdown(): Promise<void>;
+}
+
+/** Open streams are ended over this window (at most), so their clients don't all reconnect in one instant. */
+const DRAIN_SPREAD_MS = 1000;
+const DRAIN_SLICES = 10;
+
+export function createGateway(config: Config, options: GatewayOptions): Gateway {
+  const { logger } = options;
+  const metrics = createMetrics();
+  const bus = options.bus ?? createBus(config, { onError: (error) => logger.warn('bus error', { error: error.message }) });
+  const hub = new Hub({ bus, metrics, logger });
+  const verifier = createTokenVerifier(config);
+  const batcher = new WriteBatcher();
+  const heartbeat = new Heartbeat(config.heartbeatMs, () => hub.connections);
+  const expiries = new Deadlines<Connection>(expireConnection);
+  const admission = new Admission(config.maxConnections, config.maxConnectionsPerSubject);
+  let draining = false;
+  const isReady = (): boolean => bus.connected && !draining;
+  const parts: GatewayParts = { config, bus, verifier, metrics, logger };
+
+  const stream = streamRoute({
+    hub, verifier, admission, logger, metrics, batcher, expiries,
+    clock: heartbeat,
+    isDraining: () => draining,
+    maxChannelsPerConnection: config.maxChannelsPerConnection,
+    retryMs: config.retryMs,
+    clientBufferBytes: config.clientBufferBytes,
+  });
+  const app = createApp({
+    logger,
+    corsOrigins: config.corsOrigins,
+    routes: (router) => {
+      healthRoutes(router, { metrics, isReady });
+      router.get('/v1/stream', stream);
+      options.routes?.(router, parts);
+    },
+  });
+  const server = createServer(app.callback());
+
+  async function shutdown(): Promise<void> {
+    if (draining) return;
+    draining = true;
+    logger.info('draining', { connections: hub.connections.size });
+    server.close();
+    server.closeIdleConnections();
+    await endSpread([...hub.connections], Math.min(DRAIN_SPREAD_MS, config.shutdownGraceMs / 4));
+    heartbeat.close();
+    expiries.close();
+    batcher.close();
+    verifier.close();
+    await bus.close();
+    server.closeAllConnections();
+    logger.info('stopped');
+  }
+
+  return {
+    ...parts,
+    server,
+    hub,
+    isReady,
+    shutdown,
+    listen: () =>
+      new Promise((resolve, reject) => {
+        server.once('error', reject);
+        server.listen(config.port, config.host, () => {
+          server.off('error', reject);
+          resolve(server.address() as AddressInfo);
+        });
+      }),
+  };
+}
+
+/** Ends the streams in slices spread over `windowMs`, resolving when the last slice is done. */
+function endSpread(connections: Connection[], windowMs: number): Promise<void> {
+  if (connections.length === 0) return Promise.resolve();
+  const perSlice = Math.ceil(connections.length / DRAIN_SLICES);
+  const slices = Math.ceil(connections.length / perSlice);
+  return new Promise((resolve) => {
+    let done = 0;
+    for (let slice = 0; slice < slices; slice++) {
+      setTimeout(() => {
+        for (const connection of connections.slice(slice * perSlice, (slice + 1) * perSlice)) connection.end('drain');
+        if (++done === slices) resolve();
+      }, (windowMs * slice) / slices);
+    }
+  });
+}

@@ -1,0 +1,32 @@
+// Reading GET /v1/stream's parameters: the channels and where to resume from.
+import { isChannelName } from '@sse-gateway/schemas';
+import { GatewayError } from '../errors';
+import type { Resume } from '../hub/replay';
+import { CursorError, decodeCursor, EARLIEST } from '../sse/cursor';
+
+/** The requested channels, each once, in order. */
+export function requestedChannels(query: URLSearchParams, max: number): string[] {
+  const channels = [...new Set(query.getAll('channel'))];
+  if (channels.length === 0) throw new GatewayError('no_channel', 'give at least one channel: ?channel=<name>');
+  if (channels.length > max) throw new GatewayError('too_many_channels', `at most ${max} channels per connection, got ${channels.length}`);
+  for (const channel of channels) {
+    if (!isChannelName(channel)) {
+      const shown = JSON.stringify((channel as string).slice(0, 64));
+      throw new GatewayError('bad_channel', `invalid channel name ${shown}: it must match ^[A-Za-z0-9][A-Za-z0-9:._-]{0,199}$`);
+    }
+  }
+  return channels;
+}
+
+/** Where to start: the Last-Event-ID header wins over the lastEventId query parameter. */
+export function requestedResume(header: string | string[] | undefined, query: URLSearchParams): Resume {
+  const value = (Array.isArray(header) ? header[0] : header) ?? query.get('lastEventId') ?? undefined;
+  if (value === undefined || value === '') return { kind: 'live' };
+  if (value === EARLIEST) return { kind: 'earliest' };
+  try {
+    return { kind: 'cursor', positions: decodeCursor(value) };
+  } catch (error) {
+    if (error instanceof CursorError) throw new GatewayError('bad_cursor', `Last-Event-ID: ${error.message}`);
+    throw error;
+  }
+}

@@ -1,0 +1,102 @@
+// Real gateways for tests: in this process (createGateway on a free port) or as child processes
+// (`node gateway/dist/main.js`, built by `npm test`'s type-check step).
+import { spawn, type ChildProcess } from 'node:child_process';
+import { join } from 'node:path';
+import { Writable } from 'node:stream';
+import { loadConfig } from '../../gateway/src/config';
+import { createGateway, type Gateway, type GatewayOptions } from '../../gateway/src/gateway';
+import { createLogger } from '../../gateway/src/logger';
+import { TEST_JWT_SECRET } from './tokens';
+
+export const ROOT = join(__dirname, '..', '..');
+export const GATEWAY_MAIN = join(ROOT, 'gateway', 'dist', 'main.js');
+
+export interface TestGateway {
+  readonly gateway: Gateway;
+  readonly url: string;
+  /** Every log line written so far (JSON strings). */
+  readonly logs: string[];
+  close(): Promise<void>;
+}
+
+/** Environment of a test gateway: HS256 test secret, port 0, quiet unless asked. */
+export function gatewayEnv(env: Record<string, string | undefined> = {}): Record<string, string | undefined> {
+  return { JWT_SECRET: TEST_JWT_SECRET, HOST: '127.0.0.1', PORT: '0', LOG_LEVEL: 'info', ...env };
+}
+
+/** A gateway in this process. `env` as the gateway would read it (REDIS_URL, HEARTBEAT_MS…). */
+export async function startGateway(env: Record<string, string | undefined> = {}, options: Partial<GatewayOptions> = {}): Promise<TestGateway> {
+  const config = loadConfig(gatewayEnv(env));
+  const logs: string[] = [];
+  const sink = new Writable({
+    write(chunk: Buffer, _encoding, done) {
+      logs.push(...chunk.toString('utf8').split('\n').filter(Boolean));
+      done();
+    },
+  });
+  const gateway = createGateway(config, { logger: createLogger(config.logLevel, sink), ...options });
+  const address = await gateway.listen();
+  return {
+    gateway,
+    url: `http://127.0.0.1:${address.port}`,
+    logs,
+    close: () => gateway.shutdown(),
+  };
+}
+
+export interface GatewayProcess {
+  readonly child: ChildProcess;
+  readonly url: string;
+  readonly port: number;
+  readonly logs: string[];
+  /** Resolves with the exit code (or signal name) when the process ends. */
+  readonly exited: Promise<number | string>;
+  kill(signal?: NodeJS.Signals): Promise<number | string>;
+}
+
+/** Starts `node gateway/dist/main.js` and waits for its "listening" line. */
+export async function spawnGateway(env: Record<string, string | undefined> = {}, timeoutMs = 15000): Promise<GatewayProcess> {
+  const child = spawn(process.execPath, [GATEWAY_MAIN], {
+    env: { PATH: process.env['PATH'], ...gatewayEnv(env) } as NodeJS.ProcessEnv,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const logs: string[] = [];
+  const exited = new Promise<number | string>((resolve) => child.once('exit', (code, signal) => resolve(code ?? signal ?? -1)));
+  const port = await new Promise<number>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`gateway did not start within ${timeoutMs} ms:\n${logs.join('\n')}`)), timeoutMs);
+    const onLine = (line: string): void => {
+      logs.push(line);
+      const match = /"message":"listening".*"port":(\d+)/.exec(line) ?? /"port":(\d+).*"message":"listening"/.exec(line);
+      if (match) {
+        clearTimeout(timer);
+        resolve(Number(match[1]));
+      }
+    };
+    lines(child.stdout, onLine);
+    lines(child.stderr, onLine);
+    void exited.then((code) => {
+      clearTimeout(timer);
+      reject(new Error(`gateway exited (${code}) before listening:\n${logs.join('\n')}`));
+    });
+  });
+  return {
+    child,
+    url: `http://127.0.0.1:${port}`,
+    port,
+    logs,
+    exited,
+    kill(signal = 'SIGTERM') {
+      if (child.exitCode === null && child.signalCode === null) child.kill(signal);
+      return exited;
+    },
+  };
+}
+
+function lines(stream: NodeJS.ReadableStream | null, onLine: (line: string) => void): void {
+  let rest = '';
+  stream?.on('data', (chunk: Buffer) => {
+    const parts = (rest + chunk.toString('utf8')).split('\n');
+    rest = parts.pop() ?? '';
+    for (const part of parts) if (part) onLine(part);
+  });
+}
