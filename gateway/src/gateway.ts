@@ -11,6 +11,7 @@ import type { Config } from './config';
 import { Hub } from './hub/hub';
 import { Admission } from './http/admission';
 import { healthRoutes } from './http/health-routes';
+import { publishRoutes } from './http/publish-route';
 import { expireConnection, streamRoute } from './http/stream-route';
 import type { Logger } from './logger';
 import { createMetrics, type Metrics } from './metrics';
@@ -79,6 +80,7 @@ export function createGateway(config: Config, options: GatewayOptions): Gateway 
     routes: (router) => {
       healthRoutes(router, { metrics, isReady });
       router.get('/v1/stream', stream);
+      publishRoutes(router, parts);
       options.routes?.(router, parts);
     },
   });
