@@ -40,7 +40,8 @@ export function redisTransport(redis: RedisClient, options: RedisTransportOption
       try {
         return await storeEvents(redis, events, options);
       } catch (error) {
-        throw new TransportError(`Redis at ${where} did not store the event(s): ${(error as Error).message}`, error);
+        // Not "did not store": a connection lost after the command was sent may have run it.
+        throw new TransportError(`Redis at ${where} did not confirm the event(s) stored: ${(error as Error).message}`, error);
       }
     },
     diagnose() {
