@@ -202,6 +202,16 @@ export function busContract(name: string, factory: BusFactory): void {
       expect(first.messages).toHaveLength(0);
     });
 
+    test('unsubscribe then subscribe of a subscribed channel, unawaited, ends subscribed', async () => {
+      const bus = await makeBus();
+      const inbox = new Inbox();
+      await bus.subscribe('exec:again', () => undefined);
+      await Promise.all([bus.unsubscribe('exec:again'), bus.subscribe('exec:again', inbox.handler)]);
+      const [id] = await bus.publish(progressEvents('exec:again', 1));
+      await inbox.waitFor(1);
+      expect(inbox.ids('exec:again')).toEqual([id]);
+    });
+
     test('after close, nothing is published', async () => {
       const bus = await makeBus();
       await bus.close();

@@ -55,13 +55,20 @@ export function clusterLink(cluster: Cluster): PubSubLink {
   };
 }
 
+/** How long close waits for a client's 'end' after disconnect(). */
+const END_WAIT_MS = 500;
+
 /**
- * Closes a client and waits until its socket is gone. QUIT when connected; disconnect() otherwise,
- * but never on an ended client (ioredis then leaves a 2 s timer behind).
+ * Closes a client: QUIT when connected, else disconnect() (which also stops reconnecting), then
+ * waits for its 'end'. A client between reconnection attempts never says 'end', hence the bound.
  */
 export async function closeClient(client: Redis | Cluster): Promise<void> {
   if (client.status === 'end') return;
-  const ended = new Promise<void>((resolve) => client.once('end', () => resolve()));
+  let timer: NodeJS.Timeout | undefined;
+  const ended = new Promise<void>((resolve) => {
+    client.once('end', () => resolve());
+    timer = setTimeout(resolve, END_WAIT_MS);
+  });
   if (client.status === 'ready') {
     try {
       await client.quit();
@@ -72,4 +79,5 @@ export async function closeClient(client: Redis | Cluster): Promise<void> {
     client.disconnect();
   }
   await ended;
+  clearTimeout(timer);
 }

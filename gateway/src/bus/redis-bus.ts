@@ -36,6 +36,9 @@ export interface RedisBusOptions {
 
 type Client = Redis | Cluster;
 
+/** How long a closing socket may take to end gracefully before it is destroyed. */
+const DISCONNECT_TIMEOUT_MS = 200;
+
 export class RedisBus implements Bus {
   readonly description: string;
   private readonly keyspace: Keyspace;
@@ -132,7 +135,8 @@ export class RedisBus implements Bus {
   };
 
   private baseOptions(): RedisOptions {
-    return { commandTimeout: this.options.commandTimeoutMs ?? 5000, retryStrategy: this.retryDelay };
+    // disconnectTimeout: ioredis arms it even when close() finds the socket already gone.
+    return { commandTimeout: this.options.commandTimeoutMs ?? 5000, retryStrategy: this.retryDelay, disconnectTimeout: DISCONNECT_TIMEOUT_MS };
   }
 
   /**
@@ -160,7 +164,7 @@ export class RedisBus implements Bus {
       enableOfflineQueue: false,
       enableAutoPipelining: true,
       autoPipeliningIgnoredCommands: [PUBLISH_COMMAND],
-      redisOptions: { commandTimeout: this.options.commandTimeoutMs ?? 5000 },
+      redisOptions: { commandTimeout: this.options.commandTimeoutMs ?? 5000, disconnectTimeout: DISCONNECT_TIMEOUT_MS },
     };
   }
 
@@ -168,7 +172,7 @@ export class RedisBus implements Bus {
     return {
       clusterRetryStrategy: this.retryDelay,
       shardedSubscribers: true,
-      redisOptions: { commandTimeout: this.options.commandTimeoutMs ?? 5000, autoResubscribe: false, connectionName: 'sse-gateway-subscriber' },
+      redisOptions: { commandTimeout: this.options.commandTimeoutMs ?? 5000, disconnectTimeout: DISCONNECT_TIMEOUT_MS, autoResubscribe: false, connectionName: 'sse-gateway-subscriber' },
     };
   }
 }
