@@ -1,0 +1,179 @@
+// The rules for docker-compose.yml: which services exist, that healthchecks ask real endpoints,
+// that every environment variable is one its reader knows (the gateway's are cross-checked with
+// CONFIG_VARIABLES, and their values with the gateway's own parser), and that the load
+// balancer's upstreams are exactly the gateway services.
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parse } from 'yaml';
+import { checkSseLoadBalancer, parseNginx, type Directive } from './nginx-checks';
+import { PROBE_PATHS, TEST_JWT_SECRET, gatewayConfig, unknownVariables } from './gateway-facts';
+
+export interface ComposeService {
+  image?: string;
+  build?: unknown;
+  command?: string[] | string;
+  environment?: Record<string, string | number | boolean | null> | string[];
+  depends_on?: Record<string, { condition?: string }> | string[];
+  healthcheck?: { test?: string[] | string };
+  stop_grace_period?: string;
+  ports?: (string | { target: number; published: number | string })[];
+  volumes?: (string | Record<string, unknown>)[];
+}
+export interface ComposeFile {
+  services: Record<string, ComposeService>;
+  [key: string]: unknown;
+}
+
+/** The variables of the services that are not the gateway, and who reads them. */
+export const WORKER_VARIABLES: readonly string[] = [
+  // The demo worker (demo/worker.ts): where to publish, and the secret it mints the page's
+  // short-lived token with (the same HS256 secret the gateways verify).
+  'REDIS_URL',
+  'JWT_SECRET',
+];
+/** Variables the compose file may take from the shell or an .env file; each must be required (`:?`). */
+export const INTERPOLATED_VARIABLES: readonly string[] = ['JWT_SECRET'];
+
+export const GATEWAY_IMAGE = 'sse-gateway:local';
+const REDIS_SERVICE = 'redis';
+const LB_SERVICE = 'lb';
+const WORKER_SERVICE = 'worker';
+
+export function readCompose(text: string): ComposeFile {
+  return parse(text, { merge: true }) as ComposeFile;
+}
+
+/** Gateway services: the gateway image with its default command. */
+export const gatewayServices = (compose: ComposeFile): [string, ComposeService][] =>
+  Object.entries(compose.services).filter(([, s]) => s.image === GATEWAY_IMAGE && s.command === undefined);
+
+function environment(service: ComposeService): Record<string, string> {
+  const env = service.environment ?? {};
+  const entries = Array.isArray(env) ? env.map((line) => line.split(/=(.*)/s, 2) as [string, string]) : Object.entries(env);
+  return Object.fromEntries(entries.map(([key, value]) => [key, value === null || value === undefined ? '' : String(value)]));
+}
+
+/** Compose durations: `15s`, `1m30s`, `500ms`. */
+export function composeSeconds(value: string): number {
+  const units: Record<string, number> = { us: 1e-6, ms: 1e-3, s: 1, m: 60, h: 3600 };
+  const parts = [...value.matchAll(/(\d+(?:\.\d+)?)(us|ms|s|m|h)/g)];
+  if (parts.length === 0 || parts.map((p) => p[0]).join('') !== value) throw new Error(`not a compose duration: ${value}`);
+  return parts.reduce((total, [, amount, unit]) => total + Number(amount) * units[unit!]!, 0);
+}
+
+const dependsHealthy = (service: ComposeService, on: string): boolean =>
+  !Array.isArray(service.depends_on) && service.depends_on?.[on]?.condition === 'service_healthy';
+
+const testCommand = (service: ComposeService): string[] => {
+  const test = service.healthcheck?.test;
+  return typeof test === 'string' ? ['CMD-SHELL', test] : (test ?? []);
+};
+
+/** Problems of the compose file; `root` is the folder it lives in (for the files it refers to). */
+export function checkCompose(text: string, root: string): string[] {
+  const problems: string[] = [];
+  problems.push(...checkInterpolations(text));
+  const compose = readCompose(text);
+  for (const name of [REDIS_SERVICE, LB_SERVICE, WORKER_SERVICE]) {
+    if (compose.services[name] === undefined) problems.push(`service ${name} is missing`);
+  }
+  const gateways = gatewayServices(compose);
+  if (gateways.length < 3) problems.push(`expected at least 3 gateway services (image ${GATEWAY_IMAGE}), found ${gateways.length}`);
+  const redis = compose.services[REDIS_SERVICE];
+  if (redis !== undefined) problems.push(...checkRedis(redis));
+  const ports = new Map<string, number>();
+  for (const [name, service] of gateways) {
+    const { problems: found, port } = checkGateway(name, service, root);
+    problems.push(...found);
+    ports.set(name, port);
+  }
+  const lb = compose.services[LB_SERVICE];
+  if (lb !== undefined) problems.push(...checkLb(lb, ports, root));
+  const worker = compose.services[WORKER_SERVICE];
+  if (worker !== undefined) problems.push(...checkWorker(worker, gateways[0]?.[1]));
+  return problems;
+}
+
+function checkInterpolations(text: string): string[] {
+  const problems: string[] = [];
+  for (const [, name, rest] of text.matchAll(/\$\{(\w+)([^}]*)\}/g)) {
+    if (!INTERPOLATED_VARIABLES.includes(name!)) problems.push(`\${${name}} is not a documented compose variable`);
+    else if (!rest!.startsWith(':?')) problems.push(`\${${name}} must be required (\${${name}:?message}), never defaulted`);
+  }
+  return problems;
+}
+
+function checkRedis(redis: ComposeService): string[] {
+  const problems: string[] = [];
+  const test = testCommand(redis).join(' ');
+  if (!/redis-cli( .*)? ping/.test(test)) problems.push('redis healthcheck must run redis-cli ping');
+  const command = Array.isArray(redis.command) ? redis.command.join(' ') : (redis.command ?? '');
+  if (!/--appendonly yes/.test(command)) problems.push('redis must run with --appendonly yes (history survives restarts)');
+  if (!(redis.volumes ?? []).some((v) => typeof v === 'string' && v.endsWith(':/data'))) problems.push('redis needs a volume at /data');
+  return problems;
+}
+
+function checkGateway(name: string, service: ComposeService, root: string): { problems: string[]; port: number } {
+  const problems: string[] = [];
+  const env = environment(service);
+  for (const variable of unknownVariables(Object.keys(env))) problems.push(`${name}: env ${variable} is not a variable the gateway reads (CONFIG_VARIABLES)`);
+  const resolved = Object.fromEntries(Object.entries(env).map(([k, v]) => [k, v.startsWith('${') ? TEST_JWT_SECRET : v]));
+  let port = 8080;
+  let graceMs = 10000;
+  try {
+    const config = gatewayConfig(resolved);
+    port = config.port;
+    graceMs = config.shutdownGraceMs;
+    if (config.redis.mode !== 'standalone' || new URL(config.redis.url).hostname !== REDIS_SERVICE) problems.push(`${name}: REDIS_URL must point at the ${REDIS_SERVICE} service`);
+  } catch (error) {
+    problems.push(`${name}: the gateway refuses this configuration: ${(error as Error).message}`);
+  }
+  if (!/^\$\{JWT_SECRET:\?/.test(env.JWT_SECRET ?? '')) problems.push(`${name}: JWT_SECRET must come from \${JWT_SECRET:?…}, never a literal`);
+  if (!dependsHealthy(service, REDIS_SERVICE)) problems.push(`${name}: must depend on ${REDIS_SERVICE} with condition service_healthy`);
+  problems.push(...checkHealthcheck(name, service, root));
+  const stop = composeSeconds(service.stop_grace_period ?? '10s');
+  if (!(stop > graceMs / 1000)) problems.push(`${name}: stop_grace_period ${stop} s must exceed SHUTDOWN_GRACE_MS ${graceMs / 1000} s`);
+  return { problems, port };
+}
+
+function checkHealthcheck(name: string, service: ComposeService, root: string): string[] {
+  const test = testCommand(service);
+  const script = test.find((arg) => arg.endsWith('healthcheck.js'));
+  const path = test.find((arg) => arg.startsWith('/'));
+  const problems: string[] = [];
+  if (test[0] !== 'CMD' || script === undefined) problems.push(`${name}: healthcheck must run ["CMD", "node", "deploy/docker/healthcheck.js", <path>]`);
+  else if (!existsSync(join(root, script))) problems.push(`${name}: healthcheck script ${script} does not exist`);
+  if (path === undefined || !PROBE_PATHS.includes(path)) problems.push(`${name}: healthcheck path ${path} is not one of ${PROBE_PATHS.join(', ')}`);
+  return problems;
+}
+
+function checkLb(lb: ComposeService, gatewayPorts: Map<string, number>, root: string): string[] {
+  const problems: string[] = [];
+  const mount = (lb.volumes ?? []).find((v): v is string => typeof v === 'string' && v.split(':')[1] === '/etc/nginx/nginx.conf');
+  const file = mount === undefined ? undefined : join(root, mount.split(':')[0]!);
+  if (file === undefined || !existsSync(file)) return [`${LB_SERVICE}: must mount an existing nginx.conf at /etc/nginx/nginx.conf`];
+  const conf = readFileSync(file, 'utf8');
+  problems.push(...checkSseLoadBalancer(conf).map((p) => `${LB_SERVICE}: ${p}`));
+  const http = parseNginx(conf).find((d) => d.name === 'http');
+  const servers = (http?.block ?? []).filter((d) => d.name === 'upstream').flatMap((u) => (u.block ?? []).filter((d) => d.name === 'server'));
+  const upstreams = servers.map((server: Directive) => server.args[0]).sort();
+  const expected = [...gatewayPorts].map(([name, port]) => `${name}:${port}`).sort();
+  if (upstreams.join() !== expected.join()) problems.push(`${LB_SERVICE}: upstream servers ${upstreams.join(', ')} are not the gateway services ${expected.join(', ')}`);
+  for (const name of gatewayPorts.keys()) {
+    if (!dependsHealthy(lb, name)) problems.push(`${LB_SERVICE}: must depend on ${name} with condition service_healthy`);
+  }
+  const listen = (http?.block ?? []).filter((d) => d.name === 'server').flatMap((s) => (s.block ?? []).filter((d) => d.name === 'listen')).map((d) => d.args[0]);
+  const published = (lb.ports ?? []).map((p) => (typeof p === 'string' ? p.split(':').pop() : String(p.target)));
+  if (!published.some((target) => listen.includes(target))) problems.push(`${LB_SERVICE}: no published port reaches nginx's listen port (${listen.join(', ')})`);
+  return problems;
+}
+
+function checkWorker(worker: ComposeService, gateway: ComposeService | undefined): string[] {
+  const problems: string[] = [];
+  const env = environment(worker);
+  for (const variable of Object.keys(env).filter((v) => !WORKER_VARIABLES.includes(v))) problems.push(`${WORKER_SERVICE}: env ${variable} is not a variable the worker reads`);
+  if (gateway !== undefined && env.REDIS_URL !== environment(gateway).REDIS_URL) problems.push(`${WORKER_SERVICE}: REDIS_URL differs from the gateways'`);
+  if (worker.image !== GATEWAY_IMAGE) problems.push(`${WORKER_SERVICE}: must run the gateway image (${GATEWAY_IMAGE})`);
+  if (!dependsHealthy(worker, REDIS_SERVICE)) problems.push(`${WORKER_SERVICE}: must depend on ${REDIS_SERVICE} with condition service_healthy`);
+  return problems;
+}
