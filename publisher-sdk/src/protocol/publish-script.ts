@@ -13,6 +13,8 @@
 // ARGV[3]   'PUBLISH', or 'SPUBLISH' for Redis Cluster's sharded pub/sub
 // ARGV[2+2i] live pub/sub channel of event i;  ARGV[3+2i] envelope body of event i
 // Returns the new ids, in order.
+import { createHash } from 'node:crypto';
+
 export const PUBLISH_SCRIPT = `
 local maxlen, ttl, announce = ARGV[1], ARGV[2], ARGV[3]
 local ids = {}
@@ -29,5 +31,12 @@ end
 return ids
 `;
 
-/** The name under which transports register the script with ioredis `defineCommand`. */
+/** The script's SHA-1, for EVALSHA (`SCRIPT LOAD` returns the same). */
+export const PUBLISH_SCRIPT_SHA = createHash('sha1').update(PUBLISH_SCRIPT).digest('hex');
+
+/**
+ * The name the script had as an ioredis `defineCommand`. `storeEvents` now sends EVALSHA/EVAL
+ * itself; kept so existing `autoPipeliningIgnoredCommands` settings still compile.
+ * @deprecated
+ */
 export const PUBLISH_COMMAND = 'sseGatewayPublish';

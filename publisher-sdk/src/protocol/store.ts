@@ -2,7 +2,7 @@
 // gateway's Redis bus (HTTP publish), so both write the same way.
 import type { Cluster, Redis } from 'ioredis';
 import type { Keyspace } from './keys';
-import { PUBLISH_COMMAND, PUBLISH_SCRIPT } from './publish-script';
+import { PUBLISH_SCRIPT, PUBLISH_SCRIPT_SHA } from './publish-script';
 import type { PreparedEvent } from './validate';
 
 export type RedisClient = Redis | Cluster;
@@ -15,15 +15,13 @@ export interface StoreOptions {
   historyTtlS: number;
 }
 
-type ScriptRunner = (numKeys: number, ...args: string[]) => Promise<string[]>;
-
 /**
  * Stores and announces `events`, returning their ids in order. On a single Redis the whole batch is
  * one script call (one round trip, atomic). On Redis Cluster, one call per channel (a script's
  * keys must share a slot), sent concurrently.
  */
 export async function storeEvents(redis: RedisClient, events: readonly PreparedEvent[], options: StoreOptions): Promise<string[]> {
-  const run = scriptRunner(redis);
+  const run = (...args: [number, ...string[]]): Promise<string[]> => runScript(redis, args);
   // Not `instanceof`: a user's connection may come from another copy of ioredis.
   const cluster = redis.isCluster;
   if (!cluster) return run(...scriptArgs(events, options, 'PUBLISH'));
@@ -53,10 +51,17 @@ function scriptArgs(events: readonly PreparedEvent[], options: StoreOptions, ann
   return [keys.length, ...keys, ...argv];
 }
 
-function scriptRunner(redis: RedisClient): ScriptRunner {
-  const commands = redis as unknown as Record<string, ScriptRunner | undefined>;
-  // defineCommand caches the SHA and falls back from EVALSHA to EVAL on NOSCRIPT by itself.
-  if (commands[PUBLISH_COMMAND] === undefined) redis.defineCommand(PUBLISH_COMMAND, { lua: PUBLISH_SCRIPT });
-  const command = commands[PUBLISH_COMMAND] as ScriptRunner;
-  return command.bind(redis);
+/**
+ * EVALSHA, and EVAL when the server does not know the script yet (first use, restart, SCRIPT
+ * FLUSH). Not ioredis `defineCommand`: with auto-pipelining on a Cluster, ioredis routes a custom
+ * command by its first argument (the key count), so calls for different slots shared one pipeline
+ * and failed; EVALSHA/EVAL are routed by their real first key.
+ */
+async function runScript(redis: RedisClient, args: [number, ...string[]]): Promise<string[]> {
+  try {
+    return (await redis.evalsha(PUBLISH_SCRIPT_SHA, ...args)) as string[];
+  } catch (error) {
+    if (!(error instanceof Error) || !error.message.startsWith('NOSCRIPT')) throw error;
+    return (await redis.eval(PUBLISH_SCRIPT, ...args)) as string[];
+  }
 }
