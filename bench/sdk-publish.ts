@@ -1,10 +1,11 @@
 // Micro-benchmark of the publisher SDK against a private redis-server (started here on a free
 // port, stopped at the end): publishes per second for sequential `publish`, 100 concurrent
-// `publish`, `publishMany` batches of 100, and raw ioredis `PUBLISH` of the same envelope bytes.
+// `publish`, `publishMany` batches of 100, the publish script called with raw ioredis, and raw
+// ioredis `PUBLISH` of the same envelope bytes.
 // Each scenario is bounded in count and in time. Run: `npx tsc -b && node --import tsx bench/sdk-publish.ts`.
 import { Redis } from 'ioredis';
 import { createPublisher, type Publisher, type PublishEvent } from '@sse-gateway/publisher';
-import { createEventValidator } from '@sse-gateway/publisher/protocol';
+import { createEventValidator, createKeyspace, PUBLISH_SCRIPT, PUBLISH_SCRIPT_SHA } from '@sse-gateway/publisher/protocol';
 import { startRedisServer } from '../test/helpers/redis-server';
 
 const MAX_EVENTS = 50000;
@@ -53,6 +54,12 @@ async function scenarios(publisher: Publisher, raw: Redis): Promise<Result[]> {
   results.push(
     await measure(`publishMany, batches of ${BATCH}`, 1, BATCH, (i) => publisher.publishMany(Array.from({ length: BATCH }, (_, k) => event(i + k)))),
   );
+  // The script alone, without the SDK (no validation, no timer): where the time of a publish goes.
+  const keyspace = createKeyspace('rawbench');
+  await raw.eval(PUBLISH_SCRIPT, 0, '1000', '86400', 'PUBLISH');
+  const script = (): Promise<unknown> =>
+    raw.evalsha(PUBLISH_SCRIPT_SHA, 1, keyspace.historyKey('execution:bench'), '1000', '86400', 'PUBLISH', keyspace.liveChannel('execution:bench'), prepared?.body ?? '');
+  results.push(await measure('raw ioredis EVALSHA script, sequential', 1, 1, script));
   results.push(await measure('raw ioredis PUBLISH, sequential', 1, 1, () => raw.publish('bench:raw', payload)));
   results.push(await measure(`raw ioredis PUBLISH, ${IN_FLIGHT} in flight`, IN_FLIGHT, 1, () => raw.publish('bench:raw', payload)));
   return results;
@@ -68,7 +75,7 @@ async function main(): Promise<void> {
     console.log(`payload ${Buffer.byteLength(JSON.stringify(event(0)))} bytes per event, history MAXLEN 1000; node ${process.version}`);
     for (const r of results) {
       const rate = Math.round((r.events / r.ms) * 1000);
-      console.log(`${r.name.padEnd(36)} ${String(rate).padStart(8)} events/s  (${r.events} events in ${Math.round(r.ms)} ms)`);
+      console.log(`${r.name.padEnd(40)} ${String(rate).padStart(8)} events/s  (${r.events} events in ${Math.round(r.ms)} ms)`);
     }
   } finally {
     await publisher.close();
