@@ -212,11 +212,12 @@ export function busContract(name: string, factory: BusFactory): void {
       expect(inbox.ids('exec:again')).toEqual([id]);
     });
 
-    test('after close, nothing is published', async () => {
+    test('after close, nothing is published or subscribed', async () => {
       const bus = await makeBus();
       await bus.close();
       expect(bus.connected).toBe(false);
       await expect(bus.publish(progressEvents('exec:closed', 1))).rejects.toThrow();
+      await expect(bus.subscribe('exec:closed', () => undefined)).rejects.toThrow();
     });
   });
 }

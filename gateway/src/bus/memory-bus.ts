@@ -36,6 +36,7 @@ export class MemoryBus implements Bus {
     if (!Number.isSafeInteger(options.historyMaxLen) || options.historyMaxLen < 1) {
       throw new RangeError(`historyMaxLen must be a positive integer, got ${options.historyMaxLen}`);
     }
+    if (!(options.historyTtlS > 0)) throw new RangeError(`historyTtlS must be positive, got ${options.historyTtlS}`);
     this.now = options.now ?? Date.now;
     this.ttlMs = options.historyTtlS * 1000;
   }
@@ -45,6 +46,7 @@ export class MemoryBus implements Bus {
   }
 
   subscribe(channel: string, handler: LiveHandler): Promise<void> {
+    if (this.closed) return Promise.reject(new Error('the in-memory bus is closed'));
     this.handlers.set(channel, handler);
     return Promise.resolve();
   }

@@ -77,6 +77,7 @@ export class RedisBus implements Bus {
   }
 
   subscribe(channel: string, handler: LiveHandler): Promise<void> {
+    if (this.closed) return Promise.reject(new Error('the Redis bus is closed'));
     return this.subscriptions.subscribe(this.keyspace.liveChannel(channel), handler);
   }
 
