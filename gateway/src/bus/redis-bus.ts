@@ -6,7 +6,6 @@ import { Cluster, Redis, type ClusterOptions, type RedisOptions } from 'ioredis'
 import {
   createKeyspace,
   historyEntryOf,
-  PUBLISH_COMMAND,
   storeEvents,
   type HistoryEntry,
   type Keyspace,
@@ -158,13 +157,10 @@ export class RedisBus implements Bus {
 
   private clusterCommandOptions(): ClusterOptions {
     // Node connections keep their offline queue: a Cluster connects to nodes lazily through it.
-    // The publish script is not auto-pipelined: ioredis would group it by the slot of its first
-    // argument (the key count), mixing slots in one pipeline ("same slots allocation group").
     return {
       clusterRetryStrategy: this.retryDelay,
       enableOfflineQueue: false,
       enableAutoPipelining: true,
-      autoPipeliningIgnoredCommands: [PUBLISH_COMMAND],
       redisOptions: { commandTimeout: this.options.commandTimeoutMs ?? 5000, disconnectTimeout: DISCONNECT_TIMEOUT_MS },
     };
   }
