@@ -42,7 +42,7 @@ export function publishRoute(deps: PublishDeps): (ctx: Context) => Promise<void>
     const token = readToken({ authorization: ctx.headers.authorization }, new URLSearchParams());
     if (token === undefined) throw new GatewayError('unauthorized', 'a bearer token is required (Authorization: Bearer <token>)');
     const claims = await deps.verifier.verify(token);
-    const body = parseJson(await readBody(ctx.req, deps.maxBodyBytes));
+    const body = parseJson(await readBody(ctx.req, ctx.res, deps.maxBodyBytes));
     const events = prepare(deps.validator, body);
     const denied = events.find((event) => !allows(claims.publish, event.channel));
     if (denied !== undefined) throw new GatewayError('forbidden', `the token may not publish to channel ${denied.channel}`);

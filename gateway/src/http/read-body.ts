@@ -1,15 +1,17 @@
 // Reads a request body into memory, never more than `limit` bytes of it: a Content-Length over
 // the limit is refused before a byte is read, and a body without one (chunked) is refused as soon
 // as the bytes received pass the limit. An unbounded body must never become an unbounded Buffer.
-import type { IncomingMessage } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { GatewayError } from '../errors';
 
-/** How long a refused body may keep arriving (read and discarded) before the socket is closed. */
+/** What is read and dropped of a refused body before the connection is closed instead. */
+const DRAIN_BYTES = 256 * 1024;
+/** How long a connection closed that way stays open after the answer, for the client to read it. */
 const LINGER_MS = 2000;
 
-export function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
+export function readBody(req: IncomingMessage, res: ServerResponse, limit: number): Promise<Buffer> {
   const declared = req.headers['content-length'];
-  if (declared !== undefined && Number(declared) > limit) return Promise.reject(tooLarge(req, limit));
+  if (declared !== undefined && Number(declared) > limit) return Promise.reject(tooLarge(req, res, limit));
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let received = 0;
@@ -21,7 +23,7 @@ export function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
       }
       stop();
       chunks.length = 0;
-      reject(tooLarge(req, limit));
+      reject(tooLarge(req, res, limit));
     };
     const onEnd = (): void => {
       stop();
@@ -49,22 +51,39 @@ export function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
 }
 
 /**
- * The 413, after arranging for the rest of the body to be discarded: the client is usually still
- * sending and would miss the answer if the socket were reset under it, so its bytes are read and
- * dropped (no memory kept) for a short while, then the connection is closed for good.
+ * The 413, after arranging for what is left of the body. A little more is read and dropped, so a
+ * client that sent its whole (slightly too large) body keeps a clean keep-alive connection. Past
+ * DRAIN_BYTES reading stops: dropping more would still cost a buffer per chunk (garbage until the
+ * next GC), and closing a socket with unread data resets the connection, which can destroy the
+ * answer before the client reads it. So the rest waits in the kernel (the TCP window closes and
+ * the client stops), the answer goes out followed by a FIN, and the socket is destroyed LINGER_MS
+ * later, when the client has had time to read the answer.
  */
-function tooLarge(req: IncomingMessage, limit: number): GatewayError {
-  discardRest(req);
+function tooLarge(req: IncomingMessage, res: ServerResponse, limit: number): GatewayError {
+  handleRest(req, res);
   return new GatewayError('payload_too_large', `the request body is larger than PUBLISH_MAX_BYTES (${limit} bytes)`);
 }
 
-function discardRest(req: IncomingMessage): void {
+function handleRest(req: IncomingMessage, res: ServerResponse): void {
   if (req.complete) return;
-  const socket = req.socket;
-  const timer = setTimeout(() => socket.destroy(), LINGER_MS);
-  timer.unref();
-  req.once('end', () => clearTimeout(timer));
-  req.once('close', () => clearTimeout(timer));
+  let drained = 0;
+  const onData = (chunk: Buffer): void => {
+    drained += chunk.length;
+    if (drained > DRAIN_BYTES) hangUp();
+  };
+  const hangUp = (): void => {
+    req.off('data', onData);
+    req.pause();
+    const socket = req.socket;
+    const timer = setTimeout(() => socket.destroy(), LINGER_MS);
+    timer.unref();
+    socket.once('close', () => clearTimeout(timer));
+    if (res.writableFinished) socket.end();
+    else res.once('finish', () => socket.end());
+  };
+  req.once('end', () => req.off('data', onData));
   req.on('error', () => undefined);
-  req.resume();
+  // A 'data' listener also tells Node's server the body is being consumed: otherwise, once the
+  // answer is sent, it would read and drop the whole rest itself (IncomingMessage._dump).
+  req.on('data', onData);
 }
