@@ -1,12 +1,124 @@
-import { TransportError } from '../errors';
+// Publishes through a gateway's `POST /v1/publish` with Node's global fetch. The events were
+// validated by the publisher already; the gateway validates them again with the same code, and
+// its answers map to the same error classes as the Redis transport's. The token is sent only in
+// the Authorization header and never appears in an error.
+import { EventValidationError, PublishAuthError, TransportError, type ValidationProblem } from '../errors';
+import type { PreparedEvent } from '../protocol/validate';
 import type { Transport } from './transport';
 
 export interface HttpTransportOptions {
+  /** The gateway's base URL, e.g. `http://localhost:8080` (a path prefix is kept: `https://host/sse/`). */
   gatewayUrl: string;
+  /** A JWT whose `sse.publish` covers the channels. */
   token: string;
 }
 
+/** The part of the gateway's error body this transport reads: `{ "error": { "code", "message", "errors"? } }`. */
+interface GatewayErrorBody {
+  code?: unknown;
+  message?: unknown;
+  errors?: unknown;
+}
+
 /** Publishes through a gateway's `POST /v1/publish`. */
-export function httpTransport(_options: HttpTransportOptions): Transport {
-  throw new TransportError('the HTTP transport ({ gatewayUrl, token }) is not available yet: publish with { redisUrl } or { redis }');
+export function httpTransport(options: HttpTransportOptions): Transport {
+  const endpoint = publishEndpoint(options.gatewayUrl);
+  if (typeof options.token !== 'string' || options.token.trim() === '') throw new RangeError('token must be a non-empty string (a JWT)');
+  const authorization = `Bearer ${options.token.trim()}`;
+  const where = `the gateway at ${endpoint.origin}`;
+  // close() aborts what is still in flight.
+  const closing = new AbortController();
+  let lastFailure: string | undefined;
+
+  return {
+    async store(events, deadline) {
+      let response: Response;
+      try {
+        response = await fetch(endpoint, {
+          method: 'POST',
+          headers: { authorization, 'content-type': 'application/json' },
+          body: requestBody(events),
+          signal: AbortSignal.any([deadline, closing.signal]),
+        });
+      } catch (error) {
+        lastFailure = `${where} is unreachable (${causeOf(error)})`;
+        throw new TransportError(lastFailure, error);
+      }
+      lastFailure = undefined;
+      return readAnswer(response, events.length, where);
+    },
+    diagnose() {
+      return lastFailure ?? `no reply from ${where}`;
+    },
+    async close() {
+      closing.abort();
+    },
+  };
+}
+
+/** `<base>/v1/publish`; a bad base URL is refused at construction, without echoing it (it may hold credentials). */
+function publishEndpoint(gatewayUrl: string): URL {
+  let base: URL;
+  try {
+    base = new URL(gatewayUrl);
+  } catch {
+    throw new RangeError('gatewayUrl is not a URL (expected http://host:port or https://host[/prefix])');
+  }
+  if (base.protocol !== 'http:' && base.protocol !== 'https:') throw new RangeError(`gatewayUrl must start with http:// or https://, got ${base.protocol}//`);
+  if (base.username !== '' || base.password !== '') throw new RangeError('gatewayUrl must not carry credentials: the token authenticates');
+  if (!base.pathname.endsWith('/')) base.pathname += '/';
+  return new URL('v1/publish', base);
+}
+
+/** The batch as the gateway reads it, reusing each event's serialised data (no second JSON.stringify of it). */
+function requestBody(events: readonly PreparedEvent[]): string {
+  const parts = events.map((event) => `{"channel":${JSON.stringify(event.channel)},"type":${JSON.stringify(event.type)},"data":${event.dataJson}}`);
+  return `[${parts.join(',')}]`;
+}
+
+async function readAnswer(response: Response, count: number, where: string): Promise<string[]> {
+  const body = await response.json().catch(() => undefined);
+  if (response.status === 202) return idsOf(body, count, where);
+  const error = errorOf(body);
+  const message = typeof error.message === 'string' ? error.message : `HTTP ${response.status}`;
+  switch (response.status) {
+    case 400:
+    case 413:
+      // Oversize is a validation error, as when the publisher finds it itself. Paths refer to
+      // the request body, which is always an array: `/0/data/status`.
+      throw new EventValidationError(problemsOf(error.errors) ?? [{ path: '/', message }]);
+    case 401:
+    case 403:
+      throw new PublishAuthError(response.status, `${where} refused the token (${response.status}): ${message}`);
+    default:
+      throw new TransportError(`${where} answered ${response.status}: ${message}`);
+  }
+}
+
+function idsOf(body: unknown, count: number, where: string): string[] {
+  const ids = (body as { ids?: unknown } | undefined)?.ids;
+  if (Array.isArray(ids) && ids.length === count && ids.every((id) => typeof id === 'string')) return ids as string[];
+  throw new TransportError(`${where} answered 202 without ${count} id(s)`);
+}
+
+function errorOf(body: unknown): GatewayErrorBody {
+  const error = (body as { error?: unknown } | undefined)?.error;
+  return typeof error === 'object' && error !== null ? (error as GatewayErrorBody) : {};
+}
+
+function problemsOf(errors: unknown): ValidationProblem[] | undefined {
+  if (!Array.isArray(errors) || errors.length === 0) return undefined;
+  return errors.map((problem) => {
+    const { path, message } = (problem ?? {}) as { path?: unknown; message?: unknown };
+    return { path: typeof path === 'string' ? path : '/', message: typeof message === 'string' ? message : String(message) };
+  });
+}
+
+/** The network error's own reason (ECONNREFUSED…): fetch wraps it in a generic "fetch failed". */
+function causeOf(error: unknown): string {
+  if (error instanceof Error && error.name === 'AbortError') return 'aborted';
+  const cause = (error as { cause?: { code?: unknown; message?: unknown } } | undefined)?.cause;
+  if (typeof cause?.code === 'string') return cause.code;
+  if (typeof cause?.message === 'string') return cause.message;
+  return error instanceof Error ? error.message : String(error);
 }
