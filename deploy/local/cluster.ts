@@ -1,0 +1,130 @@
+// The docker-compose.yml topology as local processes: Redis on a free port, N gateways, nginx
+// with the compose LB config in front, and the demo worker when the checkout has one. Used by
+// `npm run cluster` (scripts/cluster.ts) and by test/deploy/cluster.test.ts.
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { readComposeNginxConfig, renderNginxConfig, startNginx } from './nginx';
+import { freePort } from './ports';
+import { startProcess, type ManagedProcess } from './process';
+import { startRedis, waitUntil, type LocalRedis } from './redis';
+
+export const REPO_ROOT = resolve(__dirname, '..', '..');
+
+export interface ClusterOptions {
+  /** Gateways behind the load balancer (default 3, like docker-compose.yml). */
+  gateways?: number;
+  /** The load balancer's port (0 or unset: a free port). */
+  lbPort?: number;
+  /** Start the demo worker when the checkout has one (default true). */
+  worker?: boolean;
+  /** Extra gateway settings (SPEC.md Configuration), e.g. `{ RETRY_MS: '200' }`. */
+  gatewayEnv?: Record<string, string>;
+  /** Each output line of every process; default: dropped (see `recentOutput()` of each). */
+  onLine?: (name: string, line: string) => void;
+}
+
+export interface LocalGateway {
+  name: string;
+  port: number;
+  url: string;
+  process: ManagedProcess;
+}
+
+export interface LocalCluster {
+  /** The load balancer: what clients use. */
+  url: string;
+  redisUrl: string;
+  /** The HS256 secret of this run, in a file readable only by its owner. */
+  secretFile: string;
+  jwtSecret: string;
+  gateways: LocalGateway[];
+  lb: ManagedProcess;
+  redis: ManagedProcess;
+  worker: ManagedProcess | undefined;
+  /** Stops everything it started (worker, load balancer, gateways, Redis) and removes its files. */
+  stop(): Promise<void>;
+}
+
+/** How to run the demo worker: compiled when built, else from its TypeScript source with tsx. */
+export function demoWorkerCommand(root = REPO_ROOT): string[] | undefined {
+  const compiled = join(root, 'demo', 'dist', 'worker.js');
+  if (existsSync(compiled)) return [process.execPath, compiled];
+  const source = join(root, 'demo', 'worker.ts');
+  if (existsSync(source)) return [process.execPath, '--import', 'tsx', source];
+  return undefined;
+}
+
+/** Only what a container would have: no inherited REDIS_URL, JWT_* or other gateway settings. */
+function baseEnv(): NodeJS.ProcessEnv {
+  return { PATH: process.env.PATH, HOME: process.env.HOME, TMPDIR: process.env.TMPDIR };
+}
+
+export async function startCluster(options: ClusterOptions = {}): Promise<LocalCluster> {
+  const workDir = mkdtempSync(join(tmpdir(), 'sse-cluster-'));
+  const started: ManagedProcess[] = [];
+  const processOptions = { onLine: options.onLine };
+  const jwtSecret = randomBytes(32).toString('hex');
+  const secretFile = join(workDir, 'jwt-secret');
+  writeFileSync(secretFile, jwtSecret, { mode: 0o600 });
+  let stopping: Promise<void> | undefined;
+  const stopAll = (): Promise<void> => (stopping ??= (async () => {
+    // Reverse order of start: nothing is left without what it depends on while it stops.
+    for (const child of [...started].reverse()) await child.stop();
+    rmSync(workDir, { recursive: true, force: true });
+  })());
+  try {
+    const redis: LocalRedis = await startRedis(join(workDir, 'redis'), processOptions);
+    started.push(redis.process);
+    const env = { ...baseEnv(), NODE_ENV: 'production', REDIS_URL: redis.url, JWT_SECRET: jwtSecret, LOG_LEVEL: 'info', ...options.gatewayEnv };
+    const results = await Promise.allSettled(Array.from({ length: options.gateways ?? 3 }, (_, i) => startGateway(`gateway-${i + 1}`, env, processOptions)));
+    const gateways = results.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
+    started.push(...gateways.map((g) => g.process));
+    const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failed !== undefined) throw failed.reason;
+    const lbPort = options.lbPort || (await freePort());
+    const conf = renderNginxConfig(readComposeNginxConfig(), {
+      listenPort: lbPort,
+      upstreams: gateways.map((g) => ({ host: '127.0.0.1', port: g.port })),
+      workDir: join(workDir, 'nginx'),
+    });
+    const lb = startNginx(conf, join(workDir, 'nginx'), processOptions);
+    started.push(lb);
+    const url = `http://127.0.0.1:${lbPort}`;
+    await waitUntil(() => isOk(`${url}/readyz`), 10000, () => lb.isRunning(), `nginx on port ${lbPort}`, lb);
+    const workerCommand = options.worker === false ? undefined : demoWorkerCommand();
+    const worker = workerCommand === undefined ? undefined : startProcess('worker', workerCommand[0]!, workerCommand.slice(1), {
+      ...processOptions, cwd: REPO_ROOT, env: { ...baseEnv(), REDIS_URL: redis.url, JWT_SECRET: jwtSecret },
+    });
+    if (worker !== undefined) started.push(worker);
+    return { url, redisUrl: redis.url, secretFile, jwtSecret, gateways, lb, redis: redis.process, worker, stop: stopAll };
+  } catch (error) {
+    await stopAll();
+    throw error;
+  }
+}
+
+async function startGateway(name: string, env: NodeJS.ProcessEnv, processOptions: { onLine?: (name: string, line: string) => void }): Promise<LocalGateway> {
+  const port = await freePort();
+  const main = join(REPO_ROOT, 'gateway', 'dist', 'main.js');
+  const child = startProcess(name, process.execPath, [main], { ...processOptions, cwd: REPO_ROOT, env: { ...env, PORT: String(port), HOST: '127.0.0.1' } });
+  const url = `http://127.0.0.1:${port}`;
+  try {
+    await waitUntil(() => isOk(`${url}/readyz`), 20000, () => child.isRunning(), `${name} (${main}; built with npm run build?)`, child);
+  } catch (error) {
+    await child.stop();
+    throw error;
+  }
+  return { name, port, url, process: child };
+}
+
+async function isOk(url: string): Promise<boolean> {
+  try {
+    const response = await fetch(url, { signal: AbortSignal.timeout(2000) });
+    await response.body?.cancel();
+    return response.status === 200;
+  } catch {
+    return false;
+  }
+}
