@@ -93,6 +93,7 @@ export function createGateway(config: Config, options: GatewayOptions): Gateway 
     server.close();
     server.closeIdleConnections();
     await endSpread([...hub.connections], Math.min(DRAIN_SPREAD_MS, config.shutdownGraceMs / 4));
+    hub.close();
     heartbeat.close();
     expiries.close();
     batcher.close();

@@ -7,6 +7,7 @@ import { loadConfig } from '../../gateway/src/config';
 import { createGateway, type Gateway, type GatewayOptions } from '../../gateway/src/gateway';
 import { createLogger } from '../../gateway/src/logger';
 import { TEST_JWT_SECRET } from './tokens';
+import { waitFor } from './wait-for';
 
 export const ROOT = join(__dirname, '..', '..');
 export const GATEWAY_MAIN = join(ROOT, 'gateway', 'dist', 'main.js');
@@ -36,6 +37,7 @@ export async function startGateway(env: Record<string, string | undefined> = {},
   });
   const gateway = createGateway(config, { logger: createLogger(config.logLevel, sink), ...options });
   const address = await gateway.listen();
+  await waitFor(() => gateway.isReady(), { message: 'the gateway to be ready (bus connected)' });
   return {
     gateway,
     url: `http://127.0.0.1:${address.port}`,
@@ -54,8 +56,11 @@ export interface GatewayProcess {
   kill(signal?: NodeJS.Signals): Promise<number | string>;
 }
 
-/** Starts `node gateway/dist/main.js` and waits for its "listening" line. */
-export async function spawnGateway(env: Record<string, string | undefined> = {}, timeoutMs = 15000): Promise<GatewayProcess> {
+/** Starts `node gateway/dist/main.js` and waits for its "listening" line, then (unless `ready: false`) for /readyz. */
+export async function spawnGateway(
+  env: Record<string, string | undefined> = {},
+  { timeoutMs = 15000, ready = true }: { timeoutMs?: number; ready?: boolean } = {},
+): Promise<GatewayProcess> {
   const child = spawn(process.execPath, [GATEWAY_MAIN], {
     env: { PATH: process.env['PATH'], ...gatewayEnv(env) } as NodeJS.ProcessEnv,
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -79,9 +84,11 @@ export async function spawnGateway(env: Record<string, string | undefined> = {},
       reject(new Error(`gateway exited (${code}) before listening:\n${logs.join('\n')}`));
     });
   });
+  const url = `http://127.0.0.1:${port}`;
+  if (ready) await waitFor(async () => (await fetch(`${url}/readyz`)).status === 200, { timeoutMs, message: `${url}/readyz` });
   return {
     child,
-    url: `http://127.0.0.1:${port}`,
+    url,
     port,
     logs,
     exited,

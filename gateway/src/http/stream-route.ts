@@ -33,6 +33,9 @@ export interface StreamDeps {
   clientBufferBytes: number;
 }
 
+/** How long a new stream waits for a disconnected bus before it is refused with 503. */
+const BUS_WAIT_MS = 3000;
+
 export const STREAM_HEADERS = {
   'Content-Type': 'text/event-stream; charset=utf-8',
   'Cache-Control': 'no-cache, no-transform',
@@ -64,7 +67,9 @@ export function streamRoute(deps: StreamDeps): (ctx: Context) => Promise<void> {
     const denied = channels.find((channel) => !allows(claims.subscribe, channel));
     if (denied !== undefined) throw new GatewayError('forbidden', `the token may not subscribe to channel ${denied}`);
     const resume = requestedResume(ctx.get('Last-Event-ID') || undefined, query);
-    if (!deps.hub.bus.connected) throw new GatewayError('bus_unavailable', 'the gateway has lost its message bus; retry shortly');
+    if (!(await deps.hub.whenBusConnected(BUS_WAIT_MS))) {
+      throw new GatewayError('bus_unavailable', 'the gateway has lost its message bus; retry shortly');
+    }
     deps.admission.admit(claims.subject);
 
     const socket = ctx.req.socket;

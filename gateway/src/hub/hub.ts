@@ -101,7 +101,33 @@ export class Hub {
     this.deps.bus.unsubscribe(name).catch(() => undefined); // it may have subscribed before failing
   }
 
+  /**
+   * Resolves true once the bus is connected (at once when it is), false after `timeoutMs`: a client
+   * arriving during a short Redis blip waits for it rather than getting a 503 (which makes a
+   * browser's EventSource give up for good).
+   */
+  whenBusConnected(timeoutMs: number): Promise<boolean> {
+    if (this.deps.bus.connected) return Promise.resolve(true);
+    return new Promise((resolve) => {
+      const waiter = (connected: boolean): void => {
+        clearTimeout(timer);
+        this.busWaiters.delete(waiter);
+        resolve(connected);
+      };
+      const timer = setTimeout(() => waiter(false), timeoutMs);
+      this.busWaiters.add(waiter);
+    });
+  }
+
+  private readonly busWaiters = new Set<(connected: boolean) => void>();
+
+  /** Releases anyone waiting for the bus (shutdown). */
+  close(): void {
+    for (const waiter of [...this.busWaiters]) waiter(false);
+  }
+
   private readonly onBusStatus = (connected: boolean): void => {
+    if (connected) for (const waiter of [...this.busWaiters]) waiter(true);
     this.deps.metrics.busConnected.set(connected ? 1 : 0);
     this.deps.logger.info(connected ? 'bus connected' : 'bus disconnected', { channels: this.channels.size });
     if (!connected) return;

@@ -4,7 +4,7 @@ import type { Socket } from 'node:net';
 import type { StreamIdParts } from '@sse-gateway/publisher/protocol';
 import { encodeCursor, type ChannelHash } from './cursor';
 import { END_OF_CHUNKS, eventFrame, type Frame } from './frame';
-import type { WriteBatcher } from './write-batcher';
+import type { Corkable, WriteBatcher } from './write-batcher';
 import type { Subscriber } from '../hub/channel';
 
 /** Why a stream ended. `client`: the client went away; the others are the gateway's decision. */
@@ -26,7 +26,7 @@ export interface ConnectionInit {
   onClose: (connection: Connection, reason: CloseReason) => void;
 }
 
-export class Connection {
+export class Connection implements Corkable {
   readonly channels: readonly string[];
   readonly hashes: readonly ChannelHash[];
   readonly subject: string;
@@ -40,6 +40,7 @@ export class Connection {
   /** The heartbeat tick of the last write (see Heartbeat). */
   lastWriteTick = 0;
   closed = false;
+  private corked = false;
   closeReason: CloseReason | undefined;
   /** Set from the response once headers are out (Node decides: HTTP/1.0 gets no chunking). */
   chunked: boolean;
@@ -86,17 +87,28 @@ export class Connection {
     this.write(eventFrame(this.cursor(), tail));
   }
 
-  /**
-   * Writes bytes, corked until the end of the tick. A client whose unsent bytes pass the limit is
-   * disconnected: it resumes later with its cursor, and never holds memory or slows the others.
-   */
+  /** Writes bytes, corked until the end of the tick (see WriteBatcher). */
   write(frame: Frame): void {
     if (this.closed) return;
-    const socket = this.socket;
-    this.batcher.hold(socket);
+    if (!this.corked) this.batcher.hold(this);
     this.lastWriteTick = this.clock.tick;
-    socket.write(this.chunked ? frame.chunked : frame.raw);
-    if (socket.writableLength > this.bufferLimit) this.destroy('slow');
+    this.socket.write(this.chunked ? frame.chunked : frame.raw);
+  }
+
+  cork(): void {
+    this.corked = true;
+    this.socket.cork();
+  }
+
+  /**
+   * Sends what this tick wrote. A client whose unsent bytes then pass the limit is disconnected:
+   * it resumes later with its cursor, and never holds memory or slows the others.
+   */
+  flush(): void {
+    this.corked = false;
+    if (this.closed) return;
+    this.socket.uncork();
+    if (this.socket.writableLength > this.bufferLimit) this.destroy('slow');
   }
 
   /** True when the socket has more unsent bytes than it likes (wait for `drained()` before writing more in bulk). */

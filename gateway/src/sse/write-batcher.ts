@@ -1,25 +1,31 @@
-import type { Socket } from 'node:net';
+// Events often arrive in bursts (one Redis read can carry many messages). A connection's socket is
+// corked on its first write of a tick and all of them are uncorked once, after the current I/O
+// callbacks: N small writes per socket become one writev. Unsent bytes are judged after the
+// uncork, when the kernel has taken what it can, so a burst is not mistaken for a slow client.
 
-// Events often arrive in bursts (one Redis read can carry many messages). Corking a socket on its
-// first write of a tick and uncorking all of them once, after the current I/O callbacks, turns N
-// small writes per socket into one writev per socket per tick.
+/** What the batcher needs of a connection. */
+export interface Corkable {
+  cork(): void;
+  /** Uncorks and checks what is left unsent. */
+  flush(): void;
+}
+
 export class WriteBatcher {
-  private corked: Socket[] = [];
+  private held: Corkable[] = [];
   private scheduled: NodeJS.Immediate | undefined;
 
-  /** Corks `socket` until the end of this turn of the event loop (once per turn). */
-  hold(socket: Socket): void {
-    if (socket.writableCorked > 0) return;
-    socket.cork();
-    this.corked.push(socket);
+  /** Corks `target` until the end of this turn of the event loop. Call once per turn (see Connection). */
+  hold(target: Corkable): void {
+    target.cork();
+    this.held.push(target);
     this.scheduled ??= setImmediate(this.flush);
   }
 
   readonly flush = (): void => {
     this.scheduled = undefined;
-    const sockets = this.corked;
-    this.corked = [];
-    for (const socket of sockets) socket.uncork();
+    const held = this.held;
+    this.held = [];
+    for (const target of held) target.flush();
   };
 
   close(): void {
