@@ -33,6 +33,18 @@ describe('the compose checks catch mistakes', () => {
     // The three gateways share one YAML anchor: give the mutated one its own copy.
     (compose.services[name] = structuredClone(compose.services[name]!)) as Record<string, unknown>;
 
+  it('a misspelled key or a wrong type (the Compose Specification schema)', () => {
+    const problems = mutated((c) => {
+      const service = gateway(c);
+      service.healthchek = service.healthcheck;
+      c.services.redis!.ports = 6379 as never;
+    });
+    expect(problems).toEqual(expect.arrayContaining([
+      'compose schema: /services/gateway-2 must NOT have additional properties (healthchek)',
+      'compose schema: /services/redis/ports must be array',
+    ]));
+  });
+
   it('an env variable the gateway does not read', () => {
     expect(mutated((c) => {
       (gateway(c).environment as Record<string, string>).REDIS_URI = 'redis://redis:6379';

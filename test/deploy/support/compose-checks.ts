@@ -4,6 +4,7 @@
 // balancer's upstreams are exactly the gateway services.
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { Ajv, type ValidateFunction } from 'ajv';
 import { parse } from 'yaml';
 import { checkSseLoadBalancer, parseNginx, type Directive } from './nginx-checks';
 import { PROBE_PATHS, TEST_JWT_SECRET, gatewayConfig, unknownVariables } from './gateway-facts';
@@ -69,11 +70,29 @@ const testCommand = (service: ComposeService): string[] => {
   return typeof test === 'string' ? ['CMD-SHELL', test] : (test ?? []);
 };
 
+let composeSchema: ValidateFunction | undefined;
+
+/**
+ * The Compose Specification's JSON schema (draft-07), as shipped by the `docker-compose` npm
+ * package (installed with testcontainers): unknown or misspelled keys, wrong types.
+ */
+export function validateComposeSchema(compose: unknown): string[] {
+  if (composeSchema === undefined) {
+    const schema = JSON.parse(readFileSync(require.resolve('docker-compose/schema/compose-spec.json'), 'utf8')) as object;
+    // The schema names draft-07 as its meta-schema, which Ajv 8 does not bundle by default.
+    composeSchema = new Ajv({ strict: false, allErrors: true, validateSchema: false }).compile(schema);
+  }
+  if (composeSchema(compose)) return [];
+  return (composeSchema.errors ?? []).map((e) =>
+    `compose schema: ${e.instancePath || '/'} ${e.message}${e.keyword === 'additionalProperties' ? ` (${String((e.params as { additionalProperty: string }).additionalProperty)})` : ''}`);
+}
+
 /** Problems of the compose file; `root` is the folder it lives in (for the files it refers to). */
 export function checkCompose(text: string, root: string): string[] {
   const problems: string[] = [];
   problems.push(...checkInterpolations(text));
   const compose = readCompose(text);
+  problems.push(...validateComposeSchema(compose));
   for (const name of [REDIS_SERVICE, LB_SERVICE, WORKER_SERVICE]) {
     if (compose.services[name] === undefined) problems.push(`service ${name} is missing`);
   }
