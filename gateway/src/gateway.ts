@@ -90,16 +90,18 @@ export function createGateway(config: Config, options: GatewayOptions): Gateway 
     if (draining) return;
     draining = true;
     logger.info('draining', { connections: hub.connections.size });
-    server.close();
-    server.closeIdleConnections();
+    // The listener stays open while streams end, answering /readyz with 503 and new streams with
+    // 503 + Retry-After, so probes and load balancers see "not ready" rather than a refused port.
     await endSpread([...hub.connections], Math.min(DRAIN_SPREAD_MS, config.shutdownGraceMs / 4));
+    const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+    server.closeAllConnections();
+    await closed;
     hub.close();
     heartbeat.close();
     expiries.close();
     batcher.close();
     verifier.close();
     await bus.close();
-    server.closeAllConnections();
     logger.info('stopped');
   }
 
