@@ -27,6 +27,7 @@ describe('Dockerfile', () => {
     ['--omit=dev --ignore-scripts', '--ignore-scripts', 'production dependencies must come from `npm ci --omit=dev --ignore-scripts`'],
     ['NODE_ENV=production', 'NODE_ENV=development', 'the final stage must set NODE_ENV=production'],
     ['COPY deploy/docker/healthcheck.js', 'COPY deploy/docker/health.js', 'COPY source deploy/docker/health.js does not exist'],
+    ['COPY gateway/ gateway/', '', 'the build stage must COPY gateway/ (referenced by tsconfig.json, built by npm run build)'],
   ])('catches `%s` changed to `%s`', (from, to, problem) => {
     expect(DOCKERFILE).toContain(from);
     expect(checkDockerfile(DOCKERFILE.replace(from, to), ROOT, DOCKERIGNORE)).toContain(problem);

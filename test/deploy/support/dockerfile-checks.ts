@@ -73,7 +73,20 @@ export function checkDockerfile(text: string, root: string, dockerignore: string
   else if (!runs(final).some((run) => /apt-get install[^&]*\btini\b/.test(run))) problems.push('tini must be installed in the final stage');
   problems.push(...checkCommand(last('CMD')?.args, root), ...checkHealthcheck(last('HEALTHCHECK')?.args, root));
   problems.push(...checkCopySources(stages, root, dockerignore));
+  if (build !== undefined) problems.push(...checkBuildInputs(build, root));
   return problems;
+}
+
+/** `npm run build` is `tsc -b` over the root tsconfig.json: every project it references must be copied in. */
+function checkBuildInputs(build: Stage, root: string): string[] {
+  const copied = build.instructions.filter((i) => i.keyword === 'COPY' && !/--from=/.test(i.args))
+    .flatMap((i) => i.args.split(/\s+/).filter((p) => !p.startsWith('--')).slice(0, -1))
+    .map((source) => source.replace(/^\.\/|\/$/g, ''));
+  const tsconfig = JSON.parse(readFileSync(join(root, 'tsconfig.json'), 'utf8')) as { references?: { path: string }[] };
+  return (tsconfig.references ?? [])
+    .map((reference) => reference.path.replace(/^\.\/|\/$/g, ''))
+    .filter((project) => !copied.includes(project))
+    .map((project) => `the build stage must COPY ${project}/ (referenced by tsconfig.json, built by npm run build)`);
 }
 
 function checkCommand(args: string | undefined, root: string): string[] {
