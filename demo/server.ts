@@ -1,0 +1,101 @@
+// `npm run demo` in one function: a gateway (in-memory bus unless REDIS_URL is set), the demo page
+// and its token endpoint on the same port, and the simulated crew publishing through the SDK:
+// over HTTP to this gateway on the in-memory bus, straight into Redis when REDIS_URL is set.
+import { randomBytes } from 'node:crypto';
+import { createPublisher, type Publisher } from '@sse-gateway/publisher';
+import { SignJWT } from 'jose';
+import { loadConfig, readJwtKey, text, type Config } from '../gateway/src/config';
+import { createGateway, type Gateway } from '../gateway/src/gateway';
+import { createLogger } from '../gateway/src/logger';
+import { DEFAULT_DEMO_CHANNEL, runCrew } from './crew';
+import { demoSite } from './site';
+
+export interface DemoOptions {
+  /** Human-readable lines (stdout by default). */
+  say?: (line: string) => void;
+  /** Pause between two crew events. @default 600 */
+  paceMs?: number;
+  /** Pause between two executions. @default 6000 */
+  restMs?: number;
+  /** Lifetime of the page's tokens, seconds. @default 600 */
+  pageTokenTtlS?: number;
+}
+
+export interface Demo {
+  readonly gateway: Gateway;
+  /** e.g. http://localhost:8080/demo/ */
+  readonly pageUrl: string;
+  /** e.g. http://127.0.0.1:8080 */
+  readonly gatewayUrl: string;
+  readonly channel: string;
+  stop(): Promise<void>;
+}
+
+/** Starts the demo from `env` as the gateway would read it (PORT, REDIS_URL, JWT_SECRET…, DEMO_CHANNEL). */
+export async function startDemo(env: NodeJS.ProcessEnv, options: DemoOptions = {}): Promise<Demo> {
+  const say = options.say ?? ((line: string) => process.stdout.write(`${line}\n`));
+  const { config, secret, generated } = demoConfig(env);
+  const channel = text(env, 'DEMO_CHANNEL') ?? DEFAULT_DEMO_CHANNEL;
+  const logger = createLogger(config.logLevel);
+  const gateway = createGateway(config, {
+    logger,
+    routes: (router) => demoSite(router, { channel, secret, tokenTtlS: options.pageTokenTtlS, issuer: config.jwtIssuer, audience: config.jwtAudience }),
+  });
+  const address = await gateway.listen();
+  const local = config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host;
+  const gatewayUrl = `http://${local.includes(':') ? `[${local}]` : local}:${address.port}`;
+  const pageUrl = `http://${config.host === '0.0.0.0' || config.host === '::' ? 'localhost' : local}:${address.port}/demo/`;
+
+  const stopping = new AbortController();
+  const redisUrl = config.redis.mode === 'standalone' ? config.redis.url : undefined;
+  const redisPublisher = redisUrl === undefined ? undefined : createPublisher({ redisUrl, keyPrefix: config.keyPrefix, historyMaxLen: config.historyMaxLen, historyTtlS: config.historyTtlS });
+  // Over HTTP, a new publisher per execution, each with a fresh token.
+  const publisher = redisPublisher ?? (async (): Promise<Publisher> => createPublisher({ gatewayUrl, token: await publishToken(secret, channel, config) }));
+  const crew = runCrew({ channel, publisher, paceMs: options.paceMs, restMs: options.restMs, signal: stopping.signal, say });
+
+  say(`sse-gateway demo: ${gateway.bus.description}; the crew publishes ${redisUrl !== undefined ? 'into Redis with the SDK' : 'over HTTP (POST /v1/publish) with the SDK'} on ${channel}`);
+  if (generated) say('sse-gateway demo: signing tokens with a random secret made for this run (set JWT_SECRET to choose one and mint your own with npm run token)');
+  say(`sse-gateway demo: open ${pageUrl}`);
+
+  return {
+    gateway,
+    pageUrl,
+    gatewayUrl,
+    channel,
+    async stop() {
+      stopping.abort();
+      await crew;
+      await redisPublisher?.close();
+      await gateway.shutdown();
+    },
+  };
+}
+
+/** The gateway's config, with a random HS256 secret when no JWT key is set: the demo signs its own tokens. */
+function demoConfig(env: NodeJS.ProcessEnv): { config: Config; secret: Uint8Array; generated: boolean } {
+  const configured = readJwtKey(env);
+  if (configured !== undefined && configured.kind !== 'secret') {
+    throw new Error('the demo signs its own tokens: set JWT_SECRET, or leave JWT_PUBLIC_KEY / JWT_JWKS_URL unset');
+  }
+  const generated = configured === undefined;
+  const demoEnv: NodeJS.ProcessEnv = {
+    ...env,
+    LOG_LEVEL: text(env, 'LOG_LEVEL') ?? 'warn',
+    ...(generated ? { JWT_SECRET: randomBytes(32).toString('base64url') } : {}),
+  };
+  const config = loadConfig(demoEnv);
+  if (config.jwt.kind !== 'secret') throw new Error('unreachable: the demo always has an HS256 secret');
+  return { config, secret: config.jwt.secret, generated };
+}
+
+/** The crew's own token: publish on the demo channel only, for one execution's worth of time. */
+function publishToken(secret: Uint8Array, channel: string, config: Config): Promise<string> {
+  let jwt = new SignJWT({ sse: { subscribe: [], publish: [channel] } })
+    .setProtectedHeader({ alg: 'HS256' })
+    .setSubject('demo-crew')
+    .setIssuedAt()
+    .setExpirationTime('1h');
+  if (config.jwtIssuer !== undefined) jwt = jwt.setIssuer(config.jwtIssuer);
+  if (config.jwtAudience !== undefined) jwt = jwt.setAudience(config.jwtAudience);
+  return jwt.sign(secret);
+}
