@@ -1,0 +1,201 @@
+// The results as a terminal table, a JSON file and a self-contained HTML page with SVG charts.
+import type { BenchResults, ScenarioResult, StepResult } from './results';
+import { goalTable } from './goals';
+import { pathLabel } from './scenarios';
+
+const fmt = (value: number, digits = 1): string => (Number.isFinite(value) ? value.toFixed(digits) : '–');
+const kfmt = (value: number): string => (value >= 10_000 ? `${(value / 1000).toFixed(1)}k` : value.toFixed(0));
+const rateText = (rate: number | 'max'): string => (rate === 'max' ? 'max' : String(rate));
+
+function table(header: string[], rows: string[][]): string {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => (row[i] ?? '').length)));
+  const line = (cells: string[]): string => cells.map((cell, i) => (i === 0 ? cell.padEnd(widths[i]!) : cell.padStart(widths[i]!))).join('  ');
+  return [line(header), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(line)].join('\n');
+}
+
+/** Cores busy in the server and in the load client during a step (CPU seconds / wall seconds). */
+function cores(step: StepResult): string {
+  const server = (step.cpu.seconds.gateway ?? 0) + (step.cpu.seconds.nginx ?? 0);
+  const client = step.cpu.seconds['load client'] ?? 0;
+  return `${(server / step.cpu.wallS).toFixed(2)}/${(client / step.cpu.wallS).toFixed(2)}`;
+}
+
+function stepCells(step: StepResult | undefined): string[] {
+  if (step === undefined) return ['', '', '', '', '', '', ''];
+  return [
+    kfmt(step.publishedPerSecond),
+    kfmt(step.deliveriesPerSecond),
+    fmt(step.latency.p50),
+    fmt(step.latency.p99),
+    fmt(step.latency.max, 0),
+    String(step.lost),
+    cores(step),
+  ];
+}
+
+function ratio(a: number | undefined, b: number | undefined): string {
+  return a === undefined || b === undefined || !(b > 0) || !Number.isFinite(a) ? '' : `${(a / b).toFixed(2)}×`;
+}
+
+/** Scenario results of a target grouped by what they measure (without the publish path). */
+function baseLabel(result: ScenarioResult): string {
+  return result.label.replace(/, [^,]*$/, '');
+}
+
+export interface Comparison {
+  title: string;
+  gateway: ScenarioResult;
+  nchan: ScenarioResult | undefined;
+}
+
+export function comparisons(results: BenchResults): Comparison[] {
+  const nchan = results.scenarios.filter((s) => s.target === 'nchan');
+  return results.scenarios
+    .filter((s) => s.target === 'gateway' && s.scenario !== 'idle')
+    .map((gateway) => ({
+      title: `${gateway.label}${nchan.length > 0 ? ' vs Nchan HTTP publisher' : ''}`,
+      gateway,
+      nchan: nchan.find((n) => baseLabel(n) === baseLabel(gateway)),
+    }));
+}
+
+export function terminalReport(results: BenchResults): string {
+  const out: string[] = [];
+  const m = results.machine;
+  out.push(`Machine: ${m.cpus} × ${m.cpuModel}, ${m.memoryGB} GB, ${m.kernel}; Node ${m.node}; Redis ${m.redis}${m.nginx ? `; ${m.nginx}` : ''}; open files ${m.openFileLimit}`);
+  const hasNchan = results.scenarios.some((s) => s.target === 'nchan');
+  const idle = results.scenarios.filter((s) => s.scenario === 'idle' && s.target === 'gateway');
+  if (idle.length > 0) {
+    out.push('\nIdle connections (one channel)');
+    const header = ['connections', 'gw open', 'gw s', 'gw conn/s', 'gw KB/conn', ...(hasNchan ? ['nchan open', 'nchan s', 'nchan conn/s', 'nchan KB/conn', 'conn/s ratio', 'KB ratio'] : [])];
+    const rows = idle.map((g) => {
+      const n = results.scenarios.find((s) => s.target === 'nchan' && s.label === g.label)?.idle;
+      const gi = g.idle!;
+      return [
+        String(gi.connections), String(gi.ok), fmt(gi.connectSeconds, 2), kfmt(gi.connectsPerSecond), fmt(gi.rssPerConnectionBytes / 1024),
+        ...(hasNchan ? [n ? String(n.ok) : '', n ? fmt(n.connectSeconds, 2) : '', n ? kfmt(n.connectsPerSecond) : '', n ? fmt(n.rssPerConnectionBytes / 1024) : '',
+          ratio(gi.connectsPerSecond, n?.connectsPerSecond), ratio(gi.rssPerConnectionBytes, n?.rssPerConnectionBytes)] : []),
+      ];
+    });
+    out.push(table(header, rows));
+  }
+  for (const { title, gateway, nchan } of comparisons(results)) {
+    out.push(`\n${title}`);
+    const cols = ['pub/s', 'deliv/s', 'p50 ms', 'p99 ms', 'max ms', 'lost', 'cpu srv/cli'];
+    const header = ['rate', ...cols.map((c) => `gw ${c}`), ...(nchan ? [...cols.map((c) => `nchan ${c}`), 'deliv ratio', 'p99 ratio'] : [])];
+    const rates = [...new Set([...gateway.steps, ...(nchan?.steps ?? [])].map((s) => s.rate))];
+    const rows = rates.map((rate) => {
+      const g = gateway.steps.find((s) => s.rate === rate);
+      const n = nchan?.steps.find((s) => s.rate === rate);
+      return [rateText(rate), ...stepCells(g), ...(nchan ? [...stepCells(n), ratio(g?.deliveriesPerSecond, n?.deliveriesPerSecond), ratio(g?.latency.p99, n?.latency.p99)] : [])];
+    });
+    out.push(table(header, rows));
+    for (const [who, r] of [['gateway', gateway], ['nchan', nchan]] as const) {
+      if (r?.stoppedBecause) out.push(`  ${who}: ladder stopped: ${r.stoppedBecause}`);
+      for (const note of r?.notes ?? []) out.push(`  ${who}: ${note}`);
+      for (const step of r?.steps ?? []) {
+        if (step.publishFailed > 0) out.push(`  ${who} ${rateText(step.rate)}: ${step.publishFailed} publishes failed: ${step.publishErrors[0] ?? ''}`);
+        if (step.publisherBehind) out.push(`  ${who} ${rateText(step.rate)}: the publisher could not keep the rate (${kfmt(step.publishedPerSecond)}/s)`);
+      }
+    }
+  }
+  out.push('\nTargets (gateway: SDK→Redis path; loss counts every path)');
+  out.push(goalTable(results));
+  out.push('\ncpu srv/cli: cores busy in the server (gateway, or all nginx processes) / in the load client during the step.');
+  out.push('\nCPU split (CPU seconds over the whole run, share of the total)');
+  out.push(cpuTable(results));
+  for (const note of results.notes) out.push(`note: ${note}`);
+  return out.join('\n');
+}
+
+function cpuTotals(results: BenchResults, target: string): Record<string, number> {
+  const totals: Record<string, number> = {};
+  for (const scenario of results.scenarios.filter((s) => s.target === target)) {
+    const splits = [...(scenario.idle ? [scenario.idle.cpu] : []), ...scenario.steps.map((s) => s.cpu)];
+    for (const split of splits) for (const [name, seconds] of Object.entries(split.seconds)) totals[name] = (totals[name] ?? 0) + seconds;
+  }
+  return totals;
+}
+
+function cpuTable(results: BenchResults): string {
+  const rows: string[][] = [];
+  for (const target of results.targets) {
+    const totals = cpuTotals(results, target.name);
+    const all = Object.values(totals).reduce((a, b) => a + b, 0);
+    for (const [name, seconds] of Object.entries(totals)) rows.push([target.name, name, fmt(seconds), `${fmt((100 * seconds) / Math.max(all, 1e-9), 0)}%`]);
+  }
+  return table(['run against', 'process', 'cpu s', 'share'], rows);
+}
+
+// ---- HTML ---------------------------------------------------------------------------------
+
+const escape = (text: string): string => text.replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c]!);
+
+interface Series {
+  name: string;
+  color: string;
+  dash?: boolean;
+  points: [number, number][];
+}
+
+/** A line chart with a log y axis (ms) over the steps of a ladder (categorical x). */
+function svgChart(title: string, xLabels: string[], series: Series[]): string {
+  const width = 640;
+  const height = 300;
+  const left = 60;
+  const right = 150;
+  const top = 30;
+  const bottom = 40;
+  const ys = series.flatMap((s) => s.points.map((p) => p[1])).filter((v) => v > 0 && Number.isFinite(v));
+  const minY = 10 ** Math.floor(Math.log10(Math.max(0.01, Math.min(...ys, 1))));
+  const maxY = 10 ** Math.ceil(Math.log10(Math.max(...ys, 10)));
+  const x = (i: number): number => left + (xLabels.length <= 1 ? (width - left - right) / 2 : (i * (width - left - right)) / (xLabels.length - 1));
+  const y = (v: number): number => top + ((Math.log10(maxY) - Math.log10(Math.max(v, minY))) * (height - top - bottom)) / (Math.log10(maxY) - Math.log10(minY));
+  const parts: string[] = [`<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" font-family="sans-serif" font-size="11">`];
+  parts.push(`<text x="${left}" y="16" font-size="13" font-weight="bold">${escape(title)}</text>`);
+  for (let decade = minY; decade <= maxY; decade *= 10) {
+    parts.push(`<line x1="${left}" x2="${width - right}" y1="${y(decade)}" y2="${y(decade)}" stroke="#ddd"/><text x="${left - 6}" y="${y(decade) + 4}" text-anchor="end">${decade >= 1 ? decade : decade.toFixed(2)} ms</text>`);
+  }
+  xLabels.forEach((label, i) => parts.push(`<text x="${x(i)}" y="${height - bottom + 16}" text-anchor="middle">${escape(label)}</text>`));
+  parts.push(`<text x="${(left + width - right) / 2}" y="${height - 6}" text-anchor="middle">publish rate (events/s)</text>`);
+  series.forEach((s, k) => {
+    const path = s.points.map(([i, v], n) => `${n === 0 ? 'M' : 'L'}${x(i).toFixed(1)},${y(v).toFixed(1)}`).join(' ');
+    parts.push(`<path d="${path}" fill="none" stroke="${s.color}" stroke-width="2"${s.dash ? ' stroke-dasharray="5,4"' : ''}/>`);
+    for (const [i, v] of s.points) parts.push(`<circle cx="${x(i).toFixed(1)}" cy="${y(v).toFixed(1)}" r="3" fill="${s.color}"><title>${escape(s.name)}: ${fmt(v)} ms</title></circle>`);
+    parts.push(`<line x1="${width - right + 10}" x2="${width - right + 30}" y1="${top + 14 * k}" y2="${top + 14 * k}" stroke="${s.color}" stroke-width="2"${s.dash ? ' stroke-dasharray="5,4"' : ''}/><text x="${width - right + 34}" y="${top + 14 * k + 4}">${escape(s.name)}</text>`);
+  });
+  parts.push('</svg>');
+  return parts.join('');
+}
+
+function latencyChart(comparison: Comparison): string {
+  const { gateway, nchan } = comparison;
+  const rates = [...new Set([...gateway.steps, ...(nchan?.steps ?? [])].map((s) => s.rate))];
+  const points = (steps: StepResult[], pick: (s: StepResult) => number): [number, number][] =>
+    steps.map((s) => [rates.indexOf(s.rate), pick(s)] as [number, number]).filter(([, v]) => Number.isFinite(v));
+  const series: Series[] = [
+    { name: 'gateway p50', color: '#1f77b4', dash: true, points: points(gateway.steps, (s) => s.latency.p50) },
+    { name: 'gateway p99', color: '#1f77b4', points: points(gateway.steps, (s) => s.latency.p99) },
+  ];
+  if (nchan) {
+    series.push({ name: 'Nchan p50', color: '#d62728', dash: true, points: points(nchan.steps, (s) => s.latency.p50) });
+    series.push({ name: 'Nchan p99', color: '#d62728', points: points(nchan.steps, (s) => s.latency.p99) });
+  }
+  return svgChart(comparison.title, rates.map(rateText), series);
+}
+
+export function htmlReport(results: BenchResults): string {
+  const sections = comparisons(results).map((c) => `<section>${latencyChart(c)}</section>`);
+  return `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>sse-gateway benchmark ${escape(results.startedAt)}</title>
+<style>body{font-family:sans-serif;margin:2em;max-width:1100px}pre{background:#f6f6f6;padding:1em;overflow-x:auto;font-size:12px}section{margin:1.5em 0}</style></head>
+<body>
+<h1>sse-gateway benchmark</h1>
+<p>${escape(results.startedAt)}, ${results.mode} plan, ${results.durationS.toFixed(0)} s. Targets: ${results.targets.map((t) => escape(t.version)).join('; ')}.</p>
+<p>Latency is publish time (taken by the publisher just before handing the event to its path) to the time the load client read it. Paths: ${escape(pathLabel('sdk'))} (the publisher SDK into Redis), ${escape(pathLabel('gateway-http'))}, ${escape(pathLabel('nchan-http'))}.</p>
+${sections.join('\n')}
+<h2>Tables</h2>
+<pre>${escape(terminalReport(results))}</pre>
+</body></html>
+`;
+}

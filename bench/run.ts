@@ -1,0 +1,210 @@
+// `npm run bench`: the gateway (and with --compare nchan, Nchan) under the same load client, on
+// a Redis started here; a progress bar while it runs, then a table, a JSON file and an HTML report
+// in bench/results/. `npm run bench -- --help` for the options.
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import { join, resolve } from 'node:path';
+import { Child } from './lib/children';
+import { LoadPool } from './lib/load-pool';
+import type { PublisherCommand, PublisherReport } from './lib/messages';
+import { makePlan, type Plan } from './lib/plan';
+import { runFinalizers } from './lib/proc';
+import { Progress } from './lib/progress';
+import { startRedis, type BenchRedis } from './lib/redis';
+import { htmlReport, terminalReport } from './lib/report';
+import type { BenchResults, Machine, ScenarioResult } from './lib/results';
+import { broadcastScenario, channelsScenario, idleScenario, type Context } from './lib/scenarios';
+import { gatewayTarget, httpPublishNote, NCHAN_INSTALL, nchanMissing, nchanTarget, type Target } from './lib/targets';
+import { formatProfile, summarizeProfile } from './profile-summary';
+
+const HELP = `npm run bench [-- options]
+
+Benchmarks the SSE gateway (one process, Redis bus, a real JWT per connection) with a load client
+of raw-socket SSE connections (one process per core), a publisher process, and a Redis server it
+starts itself on a free port. Everything it starts is stopped at the end, also on Ctrl-C.
+
+Scenarios:
+  idle       N connections on one channel: time to connect them all, server RSS growth per connection
+  broadcast  1 channel, 1,000 then 10,000 subscribers, rising publish rates until p99 > 100 ms or loss
+  channels   10,000 channels × 1 subscriber, round-robin publishing at rising rates, then as fast as possible
+
+Options:
+  --quick            smaller N and fewer, shorter steps (under 2 minutes)
+  --compare nchan    also run every scenario against Nchan (nginx, 2 workers, Redis storage) and
+                     print both side by side with ratios; needs: ${NCHAN_INSTALL}
+  --only <list>      comma-separated scenarios to run (idle,broadcast,channels)
+  --profile          run the gateway under node --cpu-prof (one profile per scenario) and print the
+                     top self-time functions of each
+  --no-http-publish  publish through the SDK only (skip POST /v1/publish)
+  --help             this text
+
+Output: a table on stdout, bench/results/bench-<time>.json and .html (also latest.json, latest.html).
+`;
+
+interface Args {
+  quick: boolean;
+  nchan: boolean;
+  only: Set<string>;
+  profile: boolean;
+  httpPublish: boolean;
+}
+
+function parseArgs(argv: string[]): Args {
+  const args: Args = { quick: false, nchan: false, only: new Set(['idle', 'broadcast', 'channels']), profile: false, httpPublish: true };
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    if (arg === '--help' || arg === '-h') {
+      process.stdout.write(HELP);
+      process.exit(0);
+    } else if (arg === '--quick') args.quick = true;
+    else if (arg === '--profile') args.profile = true;
+    else if (arg === '--no-http-publish') args.httpPublish = false;
+    else if (arg === '--compare' || arg.startsWith('--compare=')) {
+      const value = arg.includes('=') ? arg.split('=')[1] : argv[++i];
+      if (value !== 'nchan') fail(`--compare takes "nchan", got ${JSON.stringify(value ?? '')}`);
+      args.nchan = true;
+    } else if (arg === '--only' || arg.startsWith('--only=')) {
+      const value = arg.includes('=') ? arg.split('=')[1] : argv[++i];
+      const names = (value ?? '').split(',').filter(Boolean);
+      const unknown = names.filter((n) => !['idle', 'broadcast', 'channels'].includes(n));
+      if (names.length === 0 || unknown.length > 0) fail(`--only takes idle,broadcast,channels; got ${JSON.stringify(value ?? '')}`);
+      args.only = new Set(names);
+    } else fail(`unknown option ${arg} (see --help)`);
+  }
+  return args;
+}
+
+function fail(message: string): never {
+  process.stderr.write(`bench: ${message}\n`);
+  process.exit(2);
+}
+
+function openFileLimit(): number {
+  const out = spawnSync('sh', ['-c', 'ulimit -n'], { encoding: 'utf8' }).stdout.trim();
+  return out === 'unlimited' ? 1_048_576 : Number(out) || 1024;
+}
+
+function machine(redis: BenchRedis, nchan: Target | undefined): Machine {
+  const cpus = os.cpus();
+  return {
+    cpus: cpus.length,
+    cpuModel: cpus[0]?.model.trim() ?? 'unknown',
+    memoryGB: Math.round(os.totalmem() / 2 ** 30),
+    kernel: `${os.type()} ${os.release()}`,
+    node: process.version,
+    redis: redis.version,
+    nginx: nchan?.version,
+    openFileLimit: openFileLimit(),
+  };
+}
+
+function progressUnits(plan: Plan, args: Args): number {
+  return (
+    (args.only.has('idle') ? plan.idle.length : 0) +
+    (args.only.has('broadcast') ? plan.broadcast.reduce((sum, b) => sum + b.rates.length, 0) : 0) +
+    (args.only.has('channels') ? plan.channels.rates.length + (plan.channels.max ? 1 : 0) : 0)
+  );
+}
+
+async function runTarget(context: Context, args: Args): Promise<ScenarioResult[]> {
+  const { plan } = context;
+  const results: ScenarioResult[] = [];
+  if (args.only.has('idle')) for (const n of plan.idle) results.push(await idleScenario(context, n));
+  if (args.only.has('broadcast')) for (const b of plan.broadcast) results.push(...(await broadcastScenario(context, b.subscribers, b.rates)));
+  if (args.only.has('channels')) results.push(...(await channelsScenario(context, plan.channels.count, plan.channels.rates, plan.channels.max)));
+  return results;
+}
+
+async function main(): Promise<void> {
+  const args = parseArgs(process.argv.slice(2));
+  const plan = makePlan(args.quick, openFileLimit());
+  const started = new Date();
+  const outDir = resolve(__dirname, 'results');
+  const stamp = started.toISOString().replace(/[:.]/g, '-').slice(0, 19);
+  const profileDir = args.profile ? join(outDir, `profiles-${stamp}`) : undefined;
+  mkdirSync(profileDir ?? outDir, { recursive: true });
+  const notes: string[] = [];
+
+  const missing = args.nchan ? nchanMissing() : undefined;
+  if (missing !== undefined) {
+    process.stderr.write(`bench: skipping the Nchan comparison: ${missing}\n`);
+    notes.push(`Nchan comparison skipped: ${missing}`);
+  }
+  const redis = await startRedis();
+  const load = new LoadPool(Math.max(1, os.cpus().length));
+  const publisher = new Child<PublisherCommand, PublisherReport>('publisher-process.ts', 'publisher');
+  const cleanup = async (): Promise<void> => {
+    await Promise.allSettled(targets.map((t) => t.stop()));
+    await Promise.allSettled([load.stop(), publisher.stop()]);
+    await redis.stop();
+  };
+  const targets: Target[] = [gatewayTarget({ redis, profileDir, httpPublish: args.httpPublish, logFile: join(outDir, `gateway-${stamp}.log`) })];
+  if (args.nchan && missing === undefined) targets.push(nchanTarget(redis));
+  let interrupted = false;
+  process.on('SIGINT', () => {
+    if (interrupted) process.exit(130);
+    interrupted = true;
+    process.stderr.write('\nbench: interrupted; stopping everything it started…\n');
+    cleanup().finally(() => process.exit(130));
+  });
+
+  const progress = new Progress(progressUnits(plan, args) * targets.length);
+  const scenarios: ScenarioResult[] = [];
+  try {
+    for (const target of targets) {
+      const groups = {
+        'load client': () => load.pids(),
+        publisher: () => [publisher.pid],
+        [target.name === 'gateway' ? 'gateway' : 'nginx']: () => target.pids(),
+        redis: () => [redis.pid],
+        orchestrator: () => [process.pid],
+      };
+      scenarios.push(...(await runTarget({ plan, target, load, publisher, redis, progress, groups }, args)));
+    }
+  } finally {
+    progress.end();
+    await cleanup();
+  }
+  if (httpPublishNote !== undefined) notes.push(httpPublishNote);
+  if (plan.idle.some((n) => n < 20_000) && args.only.has('idle') && !args.quick) {
+    notes.push(`idle ${plan.idle.at(-1)}: the largest N under the open-file limit (${openFileLimit()}), as client and server share the machine`);
+  }
+
+  const results: BenchResults = {
+    startedAt: started.toISOString(),
+    durationS: (Date.now() - started.getTime()) / 1000,
+    mode: plan.mode,
+    machine: machine(redis, targets.find((t) => t.name === 'nchan')),
+    targets: targets.map((t) => ({ name: t.name, version: t.version })),
+    notes,
+    scenarios,
+  };
+  if (profileDir !== undefined) {
+    for (const file of readdirSync(profileDir).filter((f) => f.endsWith('.cpuprofile')).sort()) {
+      const scenario = results.scenarios.find((s) => s.target === 'gateway' && file.includes(`-${s.scenario}-`));
+      if (scenario) scenario.profile = join(profileDir, file);
+      process.stdout.write(`\n${formatProfile(join(profileDir, file), 15)}\n`);
+      (results as BenchResults & { profiles?: Record<string, unknown> }).profiles = {
+        ...((results as BenchResults & { profiles?: Record<string, unknown> }).profiles ?? {}),
+        [file]: summarizeProfile(join(profileDir, file), 25),
+      };
+    }
+  }
+  const text = terminalReport(results);
+  process.stdout.write(`\n${text}\n`);
+  for (const name of [`bench-${stamp}`, 'latest']) {
+    writeFileSync(join(outDir, `${name}.json`), `${JSON.stringify(results, null, 2)}\n`);
+    writeFileSync(join(outDir, `${name}.html`), htmlReport(results));
+  }
+  process.stdout.write(`\nwrote ${join(outDir, `bench-${stamp}.json`)} and .html (also latest.json, latest.html)\n`);
+}
+
+process.on('exit', runFinalizers);
+main().then(
+  () => process.exit(0),
+  (error: unknown) => {
+    process.stderr.write(`\nbench: ${(error as Error).stack ?? String(error)}\n`);
+    process.exit(1);
+  },
+);
