@@ -55,8 +55,9 @@ async function connect() {
   const url = new URL(grant.streamUrl, location.href);
   url.searchParams.append('channel', grant.channel);
   url.searchParams.set('access_token', grant.token);
-  // A new EventSource starts without Last-Event-ID: resume from the last cursor explicitly.
-  if (state.lastEventId) url.searchParams.set('lastEventId', state.lastEventId);
+  // A new EventSource starts without Last-Event-ID: resume from the last cursor explicitly, or,
+  // on the first visit, from the start of what the gateway retained (the current execution so far).
+  url.searchParams.set('lastEventId', state.lastEventId || 'earliest');
   const source = new EventSource(url);
   state.source = source;
   source.addEventListener('open', () => {
