@@ -1,9 +1,11 @@
 # syntax=docker/dockerfile:1
-# sse-gateway image: one image runs the gateway (default command) and the demo worker
-# (`node demo/dist/worker.js`). Build: `docker build -t sse-gateway .`
+# sse-gateway image. Build: `docker build -t sse-gateway .`
 #
 # Stages: `build` compiles TypeScript with the dev dependencies; `deps` installs the production
-# dependencies only; the final stage gets compiled output, schemas and production node_modules.
+# dependencies only; the final stage (the default target) gets compiled output, schemas and
+# production node_modules. `demo` (`docker build --target demo`) is the build stage running
+# `npm run demo`'s process for docker-compose: it needs tsx, a dev dependency, so it stays out of
+# the production image.
 
 # An exact Node 20 tag, the version the project is developed and tested on.
 ARG NODE_IMAGE=node:20.20.2-bookworm-slim
@@ -20,10 +22,22 @@ RUN npm ci --ignore-scripts --no-audit --no-fund
 COPY schemas/ schemas/
 COPY publisher-sdk/ publisher-sdk/
 COPY gateway/ gateway/
+# `npm run build` compiles every project of the root tsconfig.json.
+RUN npm run build
+
+# The demo (docker-compose's `demo` service): the gateway, the demo page with its token endpoint,
+# and the simulated crew publishing into Redis with the SDK. Not for production.
+FROM build AS demo
 COPY demo/ demo/
-# `npm run build` compiles every project of the root tsconfig.json (demo/dist/worker.js among them).
-# The mkdir keeps the COPY below valid if a checkout has no demo.
-RUN npm run build && mkdir -p demo/dist
+COPY deploy/docker/healthcheck.js deploy/docker/
+ENV NODE_ENV=production \
+    PORT=8080
+USER node
+EXPOSE 8080
+HEALTHCHECK --interval=10s --timeout=3s --start-period=20s --retries=3 \
+  CMD ["node", "deploy/docker/healthcheck.js", "/readyz"]
+STOPSIGNAL SIGTERM
+CMD ["node", "--import", "tsx", "demo/run.ts"]
 
 FROM ${NODE_IMAGE} AS deps
 WORKDIR /app
@@ -59,7 +73,6 @@ COPY publisher-sdk/package.json publisher-sdk/
 COPY --from=build /app/publisher-sdk/dist/ publisher-sdk/dist/
 COPY gateway/package.json gateway/
 COPY --from=build /app/gateway/dist/ gateway/dist/
-COPY --from=build /app/demo/dist/ demo/dist/
 COPY deploy/docker/healthcheck.js deploy/docker/
 # Files stay owned by root and read-only to the process: it runs as the image's `node` user
 # (uid 1000) and writes nothing but /tmp.

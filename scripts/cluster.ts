@@ -1,20 +1,20 @@
 // `npm run cluster`: the docker-compose.yml topology without Docker. Redis on a free port, three
-// gateways (gateway/dist/main.js), nginx in front with deploy/nginx/nginx.conf, and the demo
-// worker when there is one. Ctrl-C stops everything it started.
+// gateways (gateway/dist/main.js), the demo (its crew publishes into Redis; it serves the demo
+// page), nginx in front with deploy/nginx/nginx.conf. Ctrl-C stops everything it started.
 //
-//   npm run cluster                      # load balancer on :8080
-//   npm run cluster -- --port 9000 --gateways 5 --no-worker
+//   npm run cluster                      # load balancer on :8080, demo page at /demo/
+//   npm run cluster -- --port 9000 --gateways 5 --no-demo
 import { parseArgs } from 'node:util';
 import { startCluster, type LocalCluster } from '../deploy/local/cluster';
 
-const USAGE = 'usage: npm run cluster -- [--port 8080] [--gateways 3] [--no-worker] [--quiet]';
+const USAGE = 'usage: npm run cluster -- [--port 8080] [--gateways 3] [--no-demo] [--quiet]';
 
-function options(): { port: number; gateways: number; worker: boolean; quiet: boolean } {
+function options(): { port: number; gateways: number; demo: boolean; quiet: boolean } {
   const { values } = parseArgs({
     options: {
       port: { type: 'string', default: '8080' },
       gateways: { type: 'string', default: '3' },
-      'no-worker': { type: 'boolean', default: false },
+      'no-demo': { type: 'boolean', default: false },
       quiet: { type: 'boolean', default: false },
       help: { type: 'boolean', default: false },
     },
@@ -29,16 +29,18 @@ function options(): { port: number; gateways: number; worker: boolean; quiet: bo
     console.error(USAGE);
     process.exit(2);
   }
-  return { port, gateways, worker: !values['no-worker'], quiet: values.quiet };
+  return { port, gateways, demo: !values['no-demo'], quiet: values.quiet };
 }
 
 function printSummary(cluster: LocalCluster): void {
   const lines = [
     '',
     `sse-gateway cluster: ${cluster.gateways.length} gateways behind nginx, Redis at ${cluster.redisUrl}`,
-    `  load balancer   ${cluster.url}   (demo page: ${cluster.url}/demo/)`,
+    `  load balancer   ${cluster.url}`,
     ...cluster.gateways.map((g) => `  ${g.name.padEnd(15)} ${g.url}   pid ${g.process.pid}`),
-    `  demo worker     ${cluster.worker === undefined ? 'not started (no demo/worker in this checkout, or --no-worker)' : `pid ${cluster.worker.pid}`}`,
+    cluster.demo === undefined
+      ? '  demo            not started (no demo/run.ts in this checkout, or --no-demo)'
+      : `  demo            pid ${cluster.demo.process.pid}: open ${cluster.url.replace('127.0.0.1', 'localhost')}/demo/`,
     '',
     `The JWT secret of this run is in ${cluster.secretFile}. A token:`,
     `  JWT_SECRET="$(cat ${cluster.secretFile})" npm run token -- --sub you --subscribe 'execution:*' --publish 'execution:*'`,
@@ -51,28 +53,28 @@ function printSummary(cluster: LocalCluster): void {
 }
 
 async function main(): Promise<void> {
-  const { port, gateways, worker, quiet } = options();
+  const { port, gateways, demo, quiet } = options();
   const cluster = await startCluster({
     lbPort: port,
     gateways,
-    worker,
+    demo,
     onLine: quiet ? undefined : (name, line) => console.log(`[${name}] ${line}`),
   });
   printSummary(cluster);
-  for (const child of [...cluster.gateways.map((g) => g.process), cluster.worker].filter((c) => c !== undefined)) {
+  for (const child of [...cluster.gateways, cluster.demo].flatMap((g) => (g === undefined ? [] : [g.process]))) {
     void child.exited.then(({ code, signal }) => console.log(`[cluster] ${child.name} exited (${signal ?? `code ${code}`})`));
   }
   let stopping = false;
   const shutdown = (signal: NodeJS.Signals): void => {
     if (stopping) {
       console.log(`[cluster] ${signal} again: killing everything at once`);
-      for (const child of [...cluster.gateways.map((g) => g.process), cluster.lb, cluster.redis, cluster.worker]) {
+      for (const child of [...cluster.gateways.map((g) => g.process), cluster.lb, cluster.redis, cluster.demo?.process]) {
         if (child?.isRunning()) process.kill(child.pid, 'SIGKILL');
       }
       process.exit(1);
     }
     stopping = true;
-    console.log(`[cluster] ${signal}: stopping the worker, the load balancer, the gateways (drain) and Redis`);
+    console.log(`[cluster] ${signal}: stopping the load balancer, the demo, the gateways (drain) and Redis`);
     cluster.stop().then(() => process.exit(0), (error: unknown) => {
       console.error(`[cluster] stop failed: ${(error as Error).message}`);
       process.exit(1);

@@ -1,6 +1,7 @@
-// The docker-compose.yml topology as local processes: Redis on a free port, N gateways, nginx
-// with the compose LB config in front, and the demo worker when the checkout has one. Used by
-// `npm run cluster` (scripts/cluster.ts) and by test/deploy/cluster.test.ts.
+// The docker-compose.yml topology as local processes: Redis on a free port, N gateways, the demo
+// (its crew publishes into Redis with the SDK; it serves the demo page), and nginx with the
+// compose LB config in front of them. Used by `npm run cluster` (scripts/cluster.ts) and by
+// test/deploy/cluster.test.ts.
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -17,8 +18,8 @@ export interface ClusterOptions {
   gateways?: number;
   /** The load balancer's port (0 or unset: a free port). */
   lbPort?: number;
-  /** Start the demo worker when the checkout has one (default true). */
-  worker?: boolean;
+  /** Start the demo (demo/run.ts) when the checkout has one (default true). */
+  demo?: boolean;
   /** Extra gateway settings (SPEC.md Configuration), e.g. `{ RETRY_MS: '200' }`. */
   gatewayEnv?: Record<string, string>;
   /** Each output line of every process; default: dropped (see `recentOutput()` of each). */
@@ -42,18 +43,16 @@ export interface LocalCluster {
   gateways: LocalGateway[];
   lb: ManagedProcess;
   redis: ManagedProcess;
-  worker: ManagedProcess | undefined;
-  /** Stops everything it started (worker, load balancer, gateways, Redis) and removes its files. */
+  /** The demo process (`npm run demo`'s, on Redis), served by the load balancer at /demo/. */
+  demo: LocalGateway | undefined;
+  /** Stops everything it started (load balancer, demo, gateways, Redis) and removes its files. */
   stop(): Promise<void>;
 }
 
-/** How to run the demo worker: compiled when built, else from its TypeScript source with tsx. */
-export function demoWorkerCommand(root = REPO_ROOT): string[] | undefined {
-  const compiled = join(root, 'demo', 'dist', 'worker.js');
-  if (existsSync(compiled)) return [process.execPath, compiled];
-  const source = join(root, 'demo', 'worker.ts');
-  if (existsSync(source)) return [process.execPath, '--import', 'tsx', source];
-  return undefined;
+/** `npm run demo`'s process, from its TypeScript source (it imports the gateway's sources). */
+export function demoCommand(root = REPO_ROOT): string[] | undefined {
+  const source = join(root, 'demo', 'run.ts');
+  return existsSync(source) ? [process.execPath, '--import', 'tsx', source] : undefined;
 }
 
 /** Only what a container would have: no inherited REDIS_URL, JWT_* or other gateway settings. */
@@ -78,40 +77,46 @@ export async function startCluster(options: ClusterOptions = {}): Promise<LocalC
     const redis: LocalRedis = await startRedis(join(workDir, 'redis'), processOptions);
     started.push(redis.process);
     const env = { ...baseEnv(), NODE_ENV: 'production', REDIS_URL: redis.url, JWT_SECRET: jwtSecret, LOG_LEVEL: 'info', ...options.gatewayEnv };
-    const results = await Promise.allSettled(Array.from({ length: options.gateways ?? 3 }, (_, i) => startGateway(`gateway-${i + 1}`, env, processOptions)));
-    const gateways = results.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
-    started.push(...gateways.map((g) => g.process));
+    const gatewayMain = [process.execPath, join(REPO_ROOT, 'gateway', 'dist', 'main.js')];
+    const demo = options.demo === false ? undefined : demoCommand();
+    const results = await Promise.allSettled([
+      ...Array.from({ length: options.gateways ?? 3 }, (_, i) => startGateway(`gateway-${i + 1}`, gatewayMain, env, processOptions)),
+      ...(demo === undefined ? [] : [startGateway('demo', demo, { ...env, LOG_LEVEL: 'warn' }, processOptions)]),
+    ]);
+    const running = results.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
+    started.push(...running.map((g) => g.process));
     const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
     if (failed !== undefined) throw failed.reason;
+    const gateways = running.filter((g) => g.name !== 'demo');
+    const demoProcess = running.find((g) => g.name === 'demo');
     const lbPort = options.lbPort || (await freePort());
+    const local = (port: number): { host: string; port: number } => ({ host: '127.0.0.1', port });
     const conf = renderNginxConfig(readComposeNginxConfig(), {
       listenPort: lbPort,
-      upstreams: gateways.map((g) => ({ host: '127.0.0.1', port: g.port })),
+      // Without the demo, /demo/ points at a port nothing listens on: 502.
+      upstreams: { sse_gateways: gateways.map((g) => local(g.port)), demo: [local(demoProcess?.port ?? (await freePort()))] },
       workDir: join(workDir, 'nginx'),
     });
     const lb = startNginx(conf, join(workDir, 'nginx'), processOptions);
     started.push(lb);
     const url = `http://127.0.0.1:${lbPort}`;
     await waitUntil(() => isOk(`${url}/readyz`), 10000, () => lb.isRunning(), `nginx on port ${lbPort}`, lb);
-    const workerCommand = options.worker === false ? undefined : demoWorkerCommand();
-    const worker = workerCommand === undefined ? undefined : startProcess('worker', workerCommand[0]!, workerCommand.slice(1), {
-      ...processOptions, cwd: REPO_ROOT, env: { ...baseEnv(), REDIS_URL: redis.url, JWT_SECRET: jwtSecret },
-    });
-    if (worker !== undefined) started.push(worker);
-    return { url, redisUrl: redis.url, secretFile, jwtSecret, gateways, lb, redis: redis.process, worker, stop: stopAll };
+    return { url, redisUrl: redis.url, secretFile, jwtSecret, gateways, lb, redis: redis.process, demo: demoProcess, stop: stopAll };
   } catch (error) {
     await stopAll();
     throw error;
   }
 }
 
-async function startGateway(name: string, env: NodeJS.ProcessEnv, processOptions: { onLine?: (name: string, line: string) => void }): Promise<LocalGateway> {
+/** A process that serves the gateway's HTTP API (a gateway, or the demo) on a free port, once ready. */
+async function startGateway(
+  name: string, command: string[], env: NodeJS.ProcessEnv, processOptions: { onLine?: (name: string, line: string) => void },
+): Promise<LocalGateway> {
   const port = await freePort();
-  const main = join(REPO_ROOT, 'gateway', 'dist', 'main.js');
-  const child = startProcess(name, process.execPath, [main], { ...processOptions, cwd: REPO_ROOT, env: { ...env, PORT: String(port), HOST: '127.0.0.1' } });
+  const child = startProcess(name, command[0]!, command.slice(1), { ...processOptions, cwd: REPO_ROOT, env: { ...env, PORT: String(port), HOST: '127.0.0.1' } });
   const url = `http://127.0.0.1:${port}`;
   try {
-    await waitUntil(() => isOk(`${url}/readyz`), 20000, () => child.isRunning(), `${name} (${main}; built with npm run build?)`, child);
+    await waitUntil(() => isOk(`${url}/readyz`), 30000, () => child.isRunning(), `${name} (${command.slice(1).join(' ')}; built with npm run build?)`, child);
   } catch (error) {
     await child.stop();
     throw error;

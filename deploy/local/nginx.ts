@@ -17,7 +17,8 @@ export interface Upstream {
 export interface LocalNginxOptions {
   /** Where the LB listens (127.0.0.1). */
   listenPort: number;
-  upstreams: readonly Upstream[];
+  /** The servers of each upstream block of the config, by its name (every block must be given). */
+  upstreams: Readonly<Record<string, readonly Upstream[]>>;
   /** A private folder for the rendered config, temp files, pid and access log. */
   workDir: string;
 }
@@ -26,10 +27,9 @@ export class NginxConfigError extends Error {
   override readonly name = 'NginxConfigError';
 }
 
-/** The compose LB config, rewritten to listen on `listenPort` in front of `upstreams`. */
+/** The compose LB config, rewritten to listen on `listenPort` in front of local `upstreams`. */
 export function renderNginxConfig(source: string, options: LocalNginxOptions): string {
-  if (options.upstreams.length === 0) throw new NginxConfigError('at least one upstream is needed');
-  let conf = replaceUpstreamServers(source, options.upstreams);
+  let conf = replaceUpstreams(source, options.upstreams);
   conf = replaceOnce(conf, /^(\s*)listen\s+\d+\s*;/m, (indent) => `${indent}listen 127.0.0.1:${options.listenPort};`, 'listen <port>;');
   conf = replaceOnce(conf, /^(\s*)access_log\s+\/dev\/stdout\s+(\w+)\s*;/m, (indent, format) =>
     `${indent}access_log ${join(options.workDir, 'access.log')} ${format};`, 'access_log /dev/stdout <format>;');
@@ -40,21 +40,29 @@ export function renderNginxConfig(source: string, options: LocalNginxOptions): s
   return replaceOnce(conf, /^http\s*\{/m, () => `http {\n${temp}`, 'http {');
 }
 
-function replaceUpstreamServers(source: string, upstreams: readonly Upstream[]): string {
-  const serverLine = /^(\s*)server\s+[\w.-]+:\d+((?:\s+[\w=]+)*)\s*;\s*$/gm;
-  const lines = [...source.matchAll(serverLine)];
-  if (lines.length === 0) throw new NginxConfigError('no `server <host>:<port> <parameters>;` line in the upstream block');
-  const [first] = lines;
-  const indent = first?.[1] ?? '    ';
-  const parameters = first?.[2] ?? '';
-  const rendered = upstreams.map((u) => `${indent}server ${u.host}:${u.port}${parameters};`).join('\n');
-  let done = false;
-  // The first server line becomes the local list; the others disappear.
-  return source.replace(serverLine, () => {
-    if (done) return '';
-    done = true;
-    return rendered;
-  }).replace(/\n{2,}(\s*keepalive)/, '\n$1');
+/** In each `upstream <name> { … }` block, the `server host:port <parameters>;` lines become the given servers (same parameters). */
+function replaceUpstreams(source: string, upstreams: Readonly<Record<string, readonly Upstream[]>>): string {
+  const seen = new Set<string>();
+  const conf = source.replace(/^(\s*upstream\s+([\w.-]+)\s*\{)([^}]*)(\})/gm, (_block, head: string, name: string, body: string, close: string) => {
+    const servers = upstreams[name];
+    if (servers === undefined || servers.length === 0) throw new NginxConfigError(`no local servers given for upstream ${name}`);
+    seen.add(name);
+    const serverLine = /^([ \t]*)server\s+[\w.-]+:\d+((?:\s+[\w=]+)*)\s*;[ \t]*\n/gm;
+    const lines = [...body.matchAll(serverLine)];
+    const first = lines[0];
+    if (first === undefined) throw new NginxConfigError(`upstream ${name} has no \`server <host>:<port> <parameters>;\` line`);
+    const rendered = servers.map((u) => `${first[1]}server ${u.host}:${u.port}${first[2]};\n`).join('');
+    let placed = false;
+    const newBody = body.replace(serverLine, () => {
+      if (placed) return '';
+      placed = true;
+      return rendered;
+    });
+    return `${head}${newBody}${close}`;
+  });
+  const unknown = Object.keys(upstreams).filter((name) => !seen.has(name));
+  if (unknown.length > 0) throw new NginxConfigError(`the config has no upstream ${unknown.join(', ')}`);
+  return conf;
 }
 
 function replaceOnce(text: string, pattern: RegExp, replacement: (...groups: string[]) => string, what: string): string {

@@ -14,12 +14,11 @@ describe('docker-compose.yml', () => {
     expect(checkCompose(TEXT, ROOT)).toEqual([]);
   });
 
-  it('runs Redis, three gateways, the load balancer and the demo worker', () => {
+  it('runs Redis, three gateways, the load balancer and the demo', () => {
     const compose = readCompose(TEXT);
-    expect(Object.keys(compose.services).sort()).toEqual(['gateway-1', 'gateway-2', 'gateway-3', 'lb', 'redis', 'worker']);
+    expect(Object.keys(compose.services).sort()).toEqual(['demo', 'gateway-1', 'gateway-2', 'gateway-3', 'lb', 'redis']);
     expect(gatewayServices(compose).map(([name]) => name)).toEqual(['gateway-1', 'gateway-2', 'gateway-3']);
     expect(compose.services.lb?.ports).toEqual(['8080:8080']);
-    expect(compose.services.worker?.command).toEqual(['node', 'demo/dist/worker.js']);
   });
 });
 
@@ -91,13 +90,24 @@ describe('the compose checks catch mistakes', () => {
     const problems = mutated((c) => {
       c.services.redis!.command = ['redis-server'];
       delete c.services.redis!.healthcheck;
-      (c.services.worker!.environment as Record<string, string>).WORKER_MODE = '${WORKER_MODE:-fast}';
+      (c.services.demo!.environment as Record<string, string>).DEMO_MODE = '${DEMO_MODE:-fast}';
     });
     expect(problems).toEqual(expect.arrayContaining([
       'redis healthcheck must run redis-cli ping',
       'redis must run with --appendonly yes (history survives restarts)',
-      '${WORKER_MODE} is not a documented compose variable',
-      'worker: env WORKER_MODE is not a variable the worker reads',
+      '${DEMO_MODE} is not a documented compose variable',
+      'demo: env DEMO_MODE is not a variable the gateway reads (CONFIG_VARIABLES)',
+    ]));
+  });
+
+  it('a demo the load balancer does not route to', () => {
+    const problems = mutated((c) => {
+      c.services.showcase = c.services.demo!;
+      delete c.services.demo;
+    });
+    expect(problems).toEqual(expect.arrayContaining([
+      'service demo is missing',
+      'lb: upstream demo server demo:8080 is not a service of this file on its port',
     ]));
   });
 });

@@ -28,7 +28,17 @@ describe('Dockerfile', () => {
     ['NODE_ENV=production', 'NODE_ENV=development', 'the final stage must set NODE_ENV=production'],
     ['COPY deploy/docker/healthcheck.js', 'COPY deploy/docker/health.js', 'COPY source deploy/docker/health.js does not exist'],
     ['COPY gateway/ gateway/', '', 'the build stage must COPY gateway/ (referenced by tsconfig.json, built by npm run build)'],
-  ])('catches `%s` changed to `%s`', (from, to, problem) => {
+  ])('catches `%s` changed to `%s` (in the final stage)', (from, to, problem) => {
+    const at = DOCKERFILE.lastIndexOf(from);
+    expect(at).toBeGreaterThanOrEqual(0);
+    const mutated = DOCKERFILE.slice(0, at) + to + DOCKERFILE.slice(at + from.length);
+    expect(checkDockerfile(mutated, ROOT, DOCKERIGNORE)).toContain(problem);
+  });
+
+  it.each([
+    ['USER node\nEXPOSE 8080\nHEALTHCHECK --interval=10s --timeout=3s --start-period=20s', 'EXPOSE 8080\nHEALTHCHECK --interval=10s --timeout=3s --start-period=20s', 'stage demo must run as a non-root USER'],
+    ['"demo/run.ts"]', '"demo/start.ts"]', 'stage demo: CMD file demo/start.ts does not exist'],
+  ])('catches `%s` changed to `%s` (in the demo stage)', (from, to, problem) => {
     expect(DOCKERFILE).toContain(from);
     expect(checkDockerfile(DOCKERFILE.replace(from, to), ROOT, DOCKERIGNORE)).toContain(problem);
   });

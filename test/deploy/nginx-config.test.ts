@@ -12,10 +12,15 @@ describe('deploy/nginx/nginx.conf', () => {
   });
 
   it('still meets them once rendered for local processes', () => {
-    const rendered = renderNginxConfig(CONF, { listenPort: 18080, upstreams: [{ host: '127.0.0.1', port: 1 }, { host: '127.0.0.1', port: 2 }], workDir: '/tmp/x' });
+    const rendered = renderNginxConfig(CONF, {
+      listenPort: 18080,
+      upstreams: { sse_gateways: [{ host: '127.0.0.1', port: 1 }, { host: '127.0.0.1', port: 2 }], demo: [{ host: '127.0.0.1', port: 3 }] },
+      workDir: '/tmp/x',
+    });
     expect(checkSseLoadBalancer(rendered)).toEqual([]);
     expect(rendered).toContain('server 127.0.0.1:2 max_fails=2 fail_timeout=5s;');
-    expect(rendered).not.toContain('gateway-1');
+    expect(rendered).toMatch(/upstream demo \{\s*server 127\.0\.0\.1:3 max_fails=2 fail_timeout=5s;\s*\}/);
+    expect(rendered).not.toMatch(/gateway-1|demo:8080/);
   });
 
   it.each([
@@ -45,8 +50,11 @@ describe('deploy/nginx/nginx.conf', () => {
   });
 
   it('the local rendering refuses a config it no longer understands', () => {
-    const options = { listenPort: 1, upstreams: [{ host: '127.0.0.1', port: 2 }], workDir: '/tmp/x' };
+    const upstreams = { sse_gateways: [{ host: '127.0.0.1', port: 2 }], demo: [{ host: '127.0.0.1', port: 3 }] };
+    const options = { listenPort: 1, upstreams, workDir: '/tmp/x' };
     expect(() => renderNginxConfig(CONF.replace('listen 8080;', ''), options)).toThrow(NginxConfigError);
     expect(() => renderNginxConfig(CONF.replace(/server gateway-\d:8080[^;]*;/g, ''), options)).toThrow(NginxConfigError);
+    expect(() => renderNginxConfig(CONF, { ...options, upstreams: { sse_gateways: upstreams.sse_gateways } })).toThrow('no local servers given for upstream demo');
+    expect(() => renderNginxConfig(CONF, { ...options, upstreams: { ...upstreams, other: [] } })).toThrow('the config has no upstream other');
   });
 });

@@ -23,12 +23,13 @@ const clients: StreamClient[] = [];
 
 async function startLb(mutate: (conf: string) => string = (conf) => conf): Promise<Lb> {
   if (findNginx() === undefined) throw new Error('nginx is required for this test: apt-get install -y nginx-light');
-  const upstreams = await Promise.all(['g1', 'g2', 'g3'].map(startFakeGateway));
+  const upstreams = await Promise.all(['g1', 'g2', 'g3', 'demo'].map(startFakeGateway));
   const workDir = mkdtempSync(join(tmpdir(), 'sse-lb-test-'));
   const listenPort = await freePort();
+  const local = (u: FakeGateway): { host: string; port: number } => ({ host: '127.0.0.1', port: u.port });
   const conf = mutate(renderNginxConfig(readComposeNginxConfig(), {
     listenPort,
-    upstreams: upstreams.map((u) => ({ host: '127.0.0.1', port: u.port })),
+    upstreams: { sse_gateways: upstreams.slice(0, 3).map(local), demo: [local(upstreams[3]!)] },
     workDir,
   }));
   const nginx = startNginx(conf, workDir);
@@ -108,6 +109,15 @@ describe('the load balancer config (deploy/nginx/nginx.conf) in front of SSE ser
     const names = await servedBy(6);
     const counts = Object.fromEntries(['g1', 'g2', 'g3'].map((name) => [name, names.filter((n) => n === name).length]));
     expect(counts).toEqual({ g1: 2, g2: 2, g3: 2 });
+  });
+
+  it('sends /demo to the demo service, and streams never there', async () => {
+    lb = await startLb();
+    const page = await fetch(`${lb.url}/demo/`);
+    expect(await page.text()).toBe('ok');
+    expect(lb.upstreams[3]!.openStreams()).toBe(0);
+    const names = await servedBy(3);
+    expect(names.sort()).toEqual(['g1', 'g2', 'g3']);
   });
 
   it('sends new streams past a draining gateway (503) and a dead one', async () => {

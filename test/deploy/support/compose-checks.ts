@@ -25,20 +25,18 @@ export interface ComposeFile {
   [key: string]: unknown;
 }
 
-/** The variables of the services that are not the gateway, and who reads them. */
-export const WORKER_VARIABLES: readonly string[] = [
-  // The demo worker (demo/worker.ts): where to publish, and the secret it mints the page's
-  // short-lived token with (the same HS256 secret the gateways verify).
-  'REDIS_URL',
-  'JWT_SECRET',
-];
+/**
+ * The demo service runs `npm run demo`'s process (demo/run.ts): a gateway with the demo page, and
+ * the crew publishing into Redis. It reads the gateway's variables plus these.
+ */
+export const DEMO_VARIABLES: readonly string[] = ['DEMO_CHANNEL'];
 /** Variables the compose file may take from the shell or an .env file; each must be required (`:?`). */
 export const INTERPOLATED_VARIABLES: readonly string[] = ['JWT_SECRET'];
 
 export const GATEWAY_IMAGE = 'sse-gateway:local';
 const REDIS_SERVICE = 'redis';
 const LB_SERVICE = 'lb';
-const WORKER_SERVICE = 'worker';
+const DEMO_SERVICE = 'demo';
 
 export function readCompose(text: string): ComposeFile {
   return parse(text, { merge: true }) as ComposeFile;
@@ -93,7 +91,7 @@ export function checkCompose(text: string, root: string): string[] {
   problems.push(...checkInterpolations(text));
   const compose = readCompose(text);
   problems.push(...validateComposeSchema(compose));
-  for (const name of [REDIS_SERVICE, LB_SERVICE, WORKER_SERVICE]) {
+  for (const name of [REDIS_SERVICE, LB_SERVICE, DEMO_SERVICE]) {
     if (compose.services[name] === undefined) problems.push(`service ${name} is missing`);
   }
   const gateways = gatewayServices(compose);
@@ -106,10 +104,14 @@ export function checkCompose(text: string, root: string): string[] {
     problems.push(...found);
     ports.set(name, port);
   }
+  const demo = compose.services[DEMO_SERVICE];
+  if (demo !== undefined) {
+    const { problems: found, port } = checkGateway(DEMO_SERVICE, demo, root, DEMO_VARIABLES);
+    problems.push(...found, ...checkDemo(demo, gateways[0]?.[1]));
+    ports.set(DEMO_SERVICE, port);
+  }
   const lb = compose.services[LB_SERVICE];
-  if (lb !== undefined) problems.push(...checkLb(lb, ports, root));
-  const worker = compose.services[WORKER_SERVICE];
-  if (worker !== undefined) problems.push(...checkWorker(worker, gateways[0]?.[1]));
+  if (lb !== undefined) problems.push(...checkLb(lb, ports, new Set(gateways.map(([name]) => name)), root));
   return problems;
 }
 
@@ -132,11 +134,16 @@ function checkRedis(redis: ComposeService): string[] {
   return problems;
 }
 
-function checkGateway(name: string, service: ComposeService, root: string): { problems: string[]; port: number } {
+/** A gateway service, or one that reads the gateway's config plus `extraVariables` (the demo). */
+function checkGateway(name: string, service: ComposeService, root: string, extraVariables: readonly string[] = []): { problems: string[]; port: number } {
   const problems: string[] = [];
   const env = environment(service);
-  for (const variable of unknownVariables(Object.keys(env))) problems.push(`${name}: env ${variable} is not a variable the gateway reads (CONFIG_VARIABLES)`);
-  const resolved = Object.fromEntries(Object.entries(env).map(([k, v]) => [k, v.startsWith('${') ? TEST_JWT_SECRET : v]));
+  for (const variable of unknownVariables(Object.keys(env)).filter((v) => !extraVariables.includes(v))) {
+    problems.push(`${name}: env ${variable} is not a variable the gateway reads (CONFIG_VARIABLES)`);
+  }
+  const resolved = Object.fromEntries(Object.entries(env)
+    .filter(([k]) => !extraVariables.includes(k))
+    .map(([k, v]) => [k, v.startsWith('${') ? TEST_JWT_SECRET : v]));
   let port = 8080;
   let graceMs = 10000;
   try {
@@ -166,7 +173,13 @@ function checkHealthcheck(name: string, service: ComposeService, root: string): 
   return problems;
 }
 
-function checkLb(lb: ComposeService, gatewayPorts: Map<string, number>, root: string): string[] {
+/** Upstream blocks of the LB config: name → `host:port` of each server. */
+function upstreamServers(http: Directive | undefined): Map<string, string[]> {
+  const blocks = (http?.block ?? []).filter((d) => d.name === 'upstream');
+  return new Map(blocks.map((u) => [u.args[0] ?? '', (u.block ?? []).filter((d) => d.name === 'server').map((d) => d.args[0] ?? '')]));
+}
+
+function checkLb(lb: ComposeService, servicePorts: Map<string, number>, gatewayNames: Set<string>, root: string): string[] {
   const problems: string[] = [];
   const mount = (lb.volumes ?? []).find((v): v is string => typeof v === 'string' && v.split(':')[1] === '/etc/nginx/nginx.conf');
   const file = mount === undefined ? undefined : join(root, mount.split(':')[0]!);
@@ -174,12 +187,24 @@ function checkLb(lb: ComposeService, gatewayPorts: Map<string, number>, root: st
   const conf = readFileSync(file, 'utf8');
   problems.push(...checkSseLoadBalancer(conf).map((p) => `${LB_SERVICE}: ${p}`));
   const http = parseNginx(conf).find((d) => d.name === 'http');
-  const servers = (http?.block ?? []).filter((d) => d.name === 'upstream').flatMap((u) => (u.block ?? []).filter((d) => d.name === 'server'));
-  const upstreams = servers.map((server: Directive) => server.args[0]).sort();
-  const expected = [...gatewayPorts].map(([name, port]) => `${name}:${port}`).sort();
-  if (upstreams.join() !== expected.join()) problems.push(`${LB_SERVICE}: upstream servers ${upstreams.join(', ')} are not the gateway services ${expected.join(', ')}`);
-  for (const name of gatewayPorts.keys()) {
-    if (!dependsHealthy(lb, name)) problems.push(`${LB_SERVICE}: must depend on ${name} with condition service_healthy`);
+  const locations = (http?.block ?? []).filter((d) => d.name === 'server').flatMap((s) => (s.block ?? []).filter((d) => d.name === 'location'));
+  const upstreamOf = (path: string): string | undefined =>
+    /^http:\/\/([\w.-]+)$/.exec(locations.find((l) => l.args.join(' ') === path)?.block?.find((d) => d.name === 'proxy_pass')?.args[0] ?? '')?.[1];
+  const upstreams = upstreamServers(http);
+  // Every server of every upstream is a compose service on the port it listens on.
+  for (const [name, servers] of upstreams) {
+    for (const server of servers) {
+      const [host = '', port] = server.split(':');
+      if (servicePorts.get(host) !== Number(port)) problems.push(`${LB_SERVICE}: upstream ${name} server ${server} is not a service of this file on its port`);
+      else if (!dependsHealthy(lb, host)) problems.push(`${LB_SERVICE}: must depend on ${host} with condition service_healthy`);
+    }
+  }
+  // The streams' upstream is exactly the gateway services; the demo's is the demo service.
+  const streams = upstreams.get(upstreamOf('/') ?? '') ?? [];
+  const expected = [...gatewayNames].map((name) => `${name}:${servicePorts.get(name)}`).sort();
+  if ([...streams].sort().join() !== expected.join()) problems.push(`${LB_SERVICE}: upstream servers ${[...streams].sort().join(', ')} are not the gateway services ${expected.join(', ')}`);
+  if (servicePorts.has(DEMO_SERVICE) && (upstreams.get(upstreamOf('/demo') ?? '') ?? []).join() !== `${DEMO_SERVICE}:${servicePorts.get(DEMO_SERVICE)}`) {
+    problems.push(`${LB_SERVICE}: location /demo must proxy to the ${DEMO_SERVICE} service`);
   }
   const listen = (http?.block ?? []).filter((d) => d.name === 'server').flatMap((s) => (s.block ?? []).filter((d) => d.name === 'listen')).map((d) => d.args[0]);
   const published = (lb.ports ?? []).map((p) => (typeof p === 'string' ? p.split(':').pop() : String(p.target)));
@@ -187,12 +212,10 @@ function checkLb(lb: ComposeService, gatewayPorts: Map<string, number>, root: st
   return problems;
 }
 
-function checkWorker(worker: ComposeService, gateway: ComposeService | undefined): string[] {
+function checkDemo(demo: ComposeService, gateway: ComposeService | undefined): string[] {
   const problems: string[] = [];
-  const env = environment(worker);
-  for (const variable of Object.keys(env).filter((v) => !WORKER_VARIABLES.includes(v))) problems.push(`${WORKER_SERVICE}: env ${variable} is not a variable the worker reads`);
-  if (gateway !== undefined && env.REDIS_URL !== environment(gateway).REDIS_URL) problems.push(`${WORKER_SERVICE}: REDIS_URL differs from the gateways'`);
-  if (worker.image !== GATEWAY_IMAGE) problems.push(`${WORKER_SERVICE}: must run the gateway image (${GATEWAY_IMAGE})`);
-  if (!dependsHealthy(worker, REDIS_SERVICE)) problems.push(`${WORKER_SERVICE}: must depend on ${REDIS_SERVICE} with condition service_healthy`);
+  if (gateway !== undefined && environment(demo).REDIS_URL !== environment(gateway).REDIS_URL) problems.push(`${DEMO_SERVICE}: REDIS_URL differs from the gateways'`);
+  const build = demo.build as { target?: string } | undefined;
+  if (build?.target !== 'demo') problems.push(`${DEMO_SERVICE}: must build the Dockerfile's demo target`);
   return problems;
 }

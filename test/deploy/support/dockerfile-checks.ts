@@ -51,9 +51,10 @@ export function checkDockerfile(text: string, root: string, dockerignore: string
   const problems: string[] = [];
   const { globalArgs, stages } = parseDockerfile(text);
   const image = (from: string): string => from.replace(/^\$\{?(\w+)\}?$/, (_m, name: string) => globalArgs.get(name) ?? from);
-  for (const stage of stages) {
-    if (!/^node:20\.\d+\.\d+-bookworm-slim$/.test(image(stage.from))) problems.push(`FROM ${stage.from} must be an exact node:20.x.y-bookworm-slim tag`);
-  }
+  stages.forEach((stage, index) => {
+    const earlierStage = stages.slice(0, index).some((s) => s.name === stage.from);
+    if (!earlierStage && !/^node:20\.\d+\.\d+-bookworm-slim$/.test(image(stage.from))) problems.push(`FROM ${stage.from} must be an exact node:20.x.y-bookworm-slim tag`);
+  });
   if (stages.length < 2) return [...problems, 'expected a multi-stage build'];
   const runs = (stage: Stage): string[] => stage.instructions.filter((i) => i.keyword === 'RUN').map((i) => i.args);
   const final = stages.at(-1)!;
@@ -72,8 +73,26 @@ export function checkDockerfile(text: string, root: string, dockerignore: string
   if (entrypoint === undefined || !/tini$/.test(entrypoint[0] ?? '')) problems.push('ENTRYPOINT must run an init (tini) in exec form, so SIGTERM reaches Node');
   else if (!runs(final).some((run) => /apt-get install[^&]*\btini\b/.test(run))) problems.push('tini must be installed in the final stage');
   problems.push(...checkCommand(last('CMD')?.args, root), ...checkHealthcheck(last('HEALTHCHECK')?.args, root));
+  problems.push(...checkOtherTargets(stages.slice(0, -1), root));
   problems.push(...checkCopySources(stages, root, dockerignore));
   if (build !== undefined) problems.push(...checkBuildInputs(build, root));
+  return problems;
+}
+
+/** Other runnable targets (a stage with a CMD, e.g. the demo): non-root, and the file they run exists. */
+function checkOtherTargets(stages: Stage[], root: string): string[] {
+  const problems: string[] = [];
+  for (const stage of stages) {
+    const cmd = stage.instructions.filter((i) => i.keyword === 'CMD').at(-1);
+    if (cmd === undefined) continue;
+    const user = stage.instructions.filter((i) => i.keyword === 'USER').at(-1)?.args;
+    if (user === undefined || /^(root|0)(:|$)/.test(user)) problems.push(`stage ${stage.name} must run as a non-root USER`);
+    const command = execForm(cmd.args);
+    if (command === undefined) problems.push(`stage ${stage.name}: CMD must be in exec form`);
+    for (const file of (command ?? []).filter((arg) => /\.(ts|js)$/.test(arg))) {
+      if (!existsSync(join(root, file))) problems.push(`stage ${stage.name}: CMD file ${file} does not exist`);
+    }
+  }
   return problems;
 }
 
