@@ -46,5 +46,7 @@ export async function expectExactDelivery(fleet: Fleet, expected: ReadonlyMap<st
       expect({ channel, ids: got }).toEqual({ channel, ids: expected.get(channel) });
     }
     expect(client.published).toHaveLength(want(channels));
+    // History was never trimmed here: nothing may claim a gap.
+    expect(client.events.filter((e) => e.type === 'gateway.gap')).toEqual([]);
   }
 }

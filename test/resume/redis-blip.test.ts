@@ -1,0 +1,91 @@
+// Redis blips under running gateways: the subscriber connection killed, and Redis restarted with
+// persistence. Events published meanwhile reach every client exactly once.
+import { createPublisher, type Publisher } from '@sse-gateway/publisher';
+import { Redis } from 'ioredis';
+import { startGateway, type TestGateway } from '../helpers/gateway';
+import { startRedisServer, type RedisServer } from '../helpers/redis-server';
+import { mintToken } from '../helpers/tokens';
+import { waitFor } from '../helpers/wait-for';
+import { expectExactDelivery, openFleet, storedIds, type Fleet } from './support';
+
+jest.setTimeout(60000);
+
+const CHANNELS = ['execution:blip-0', 'execution:blip-1', 'execution:blip-2', 'execution:blip-3'];
+const PREFIX = 'sse';
+
+let server: RedisServer;
+let gateways: TestGateway[];
+let publisher: Publisher;
+let admin: Redis;
+let fleet: Fleet | undefined;
+
+beforeEach(async () => {
+  server = await startRedisServer({ persist: true });
+  gateways = await Promise.all([startGateway({ REDIS_URL: server.url, RETRY_MS: '100' }), startGateway({ REDIS_URL: server.url, RETRY_MS: '100' })]);
+  publisher = createPublisher({ redisUrl: server.url, timeoutMs: 1000 });
+  admin = new Redis(server.url, { maxRetriesPerRequest: null });
+  admin.on('error', () => undefined);
+});
+
+afterEach(async () => {
+  fleet?.close();
+  await publisher.close();
+  admin.disconnect();
+  await Promise.all(gateways.map((g) => g.close()));
+  await server.dispose();
+});
+
+/**
+ * Publishes `total` events one by one, retrying each until Redis confirms it. A failed attempt may
+ * still have been stored (the reply was lost), which is why the truth is read back from Redis.
+ */
+async function publishThrough(total: number, at: (sent: number) => Promise<void> | void): Promise<string[]> {
+  const confirmed: string[] = [];
+  for (let sent = 0; sent < total; sent++) {
+    await at(sent);
+    for (;;) {
+      try {
+        const event = { channel: CHANNELS[sent % CHANNELS.length] as string, type: 'execution.progress', data: { executionId: 'b', step: sent } };
+        confirmed.push((await publisher.publish(event)).id);
+        break;
+      } catch {
+        await new Promise((resolve) => setTimeout(resolve, 50)); // Redis is down: try again shortly
+      }
+    }
+  }
+  return confirmed;
+}
+
+async function truth(): Promise<Map<string, string[]>> {
+  return new Map(await Promise.all(CHANNELS.map(async (c) => [c, await storedIds(admin, PREFIX, c)] as [string, string[]])));
+}
+
+async function openClients(): Promise<Fleet> {
+  const token = await mintToken();
+  const fleets = await Promise.all(gateways.map((g) => openFleet(g.url, token, CHANNELS, 6)));
+  return { clients: fleets.flatMap((f) => f.clients), close: () => fleets.forEach((f) => f.close()) };
+}
+
+test('the gateways subscriber connections are killed while events are published', async () => {
+  fleet = await openClients();
+  await publishThrough(400, async (sent) => {
+    if (sent % 100 === 50) await admin.call('CLIENT', 'KILL', 'TYPE', 'pubsub');
+  });
+  await expectExactDelivery(fleet, await truth());
+  // The streams themselves never broke: the gateways caught up from history.
+  expect(fleet.clients.every(({ client }) => client.opens === 1)).toBe(true);
+});
+
+test('Redis is restarted (data kept) while events are published', async () => {
+  fleet = await openClients();
+  const confirmed = await publishThrough(300, async (sent) => {
+    if (sent !== 150) return;
+    await server.stop();
+    await waitFor(() => gateways.every((g) => !g.gateway.isReady()), { message: 'the gateways to notice' });
+    await server.start();
+  });
+  const expected = await truth();
+  expect([...expected.values()].flat()).toEqual(expect.arrayContaining(confirmed));
+  await expectExactDelivery(fleet, expected);
+  expect(fleet.clients.every(({ client }) => client.opens === 1)).toBe(true);
+});
