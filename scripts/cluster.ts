@@ -4,6 +4,7 @@
 //
 //   npm run cluster                      # load balancer on :8080, demo page at /demo/
 //   npm run cluster -- --port 9000 --gateways 5 --no-demo
+import { createServer } from 'node:net';
 import { parseArgs } from 'node:util';
 import { startCluster, type LocalCluster } from '../deploy/local/cluster';
 
@@ -52,8 +53,18 @@ function printSummary(cluster: LocalCluster): void {
   console.log(lines.join('\n'));
 }
 
+/** Fails early, with the option to change, when something already listens on the LB's port. */
+function checkPortFree(port: number): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const probe = createServer();
+    probe.once('error', () => reject(new Error(`port ${port} is in use: choose another with --port`)));
+    probe.listen(port, '127.0.0.1', () => probe.close(() => resolve()));
+  });
+}
+
 async function main(): Promise<void> {
   const { port, gateways, demo, quiet } = options();
+  await checkPortFree(port);
   const cluster = await startCluster({
     lbPort: port,
     gateways,
