@@ -4,7 +4,12 @@
  */
 export async function waitFor<T>(
   condition: () => T | Promise<T>,
-  { timeoutMs = 10000, intervalMs = 20, message = 'condition' }: { timeoutMs?: number; intervalMs?: number; message?: string } = {},
+  {
+    timeoutMs = 10000,
+    intervalMs = 20,
+    message = 'condition',
+    detail,
+  }: { timeoutMs?: number; intervalMs?: number; message?: string; /** More to say when it times out. */ detail?: () => string } = {},
 ): Promise<NonNullable<T>> {
   const deadline = Date.now() + timeoutMs;
   let lastError: unknown;
@@ -16,7 +21,8 @@ export async function waitFor<T>(
       lastError = error;
     }
     if (Date.now() > deadline) {
-      throw new Error(`timed out after ${timeoutMs} ms waiting for ${message}${lastError ? ` (last error: ${String(lastError)})` : ''}`);
+      const more = detail === undefined ? '' : `: ${detail()}`;
+      throw new Error(`timed out after ${timeoutMs} ms waiting for ${message}${more}${lastError ? ` (last error: ${String(lastError)})` : ''}`);
     }
     await new Promise((resolve) => setTimeout(resolve, intervalMs));
   }

@@ -86,6 +86,9 @@ test('Redis is restarted (data kept) while events are published', async () => {
   });
   const expected = await truth();
   expect([...expected.values()].flat()).toEqual(expect.arrayContaining(confirmed));
-  await expectExactDelivery(fleet, expected);
+  await expectExactDelivery(fleet, expected).catch((error: Error) => {
+    const logs = gateways.flatMap((g) => g.logs.filter((l) => !l.includes('"stream ')));
+    throw new Error(`${error.message}\ngateway logs:\n${logs.slice(-30).join('\n')}`);
+  });
   expect(fleet.clients.every(({ client }) => client.opens === 1)).toBe(true);
 });

@@ -30,10 +30,26 @@ export async function storedIds(redis: Redis, prefix: string, channel: string): 
  * Waits until every client holds as many events as its channels hold, then checks each received
  * exactly the stored events of each of its channels, once, in order.
  */
+/** Which expected ids the first lagging clients lack, for a useful failure message. */
+function missingReport(fleet: Fleet, expected: ReadonlyMap<string, readonly string[]>): string {
+  return fleet.clients
+    .flatMap(({ client, channels }) =>
+      channels.map((channel) => {
+        const got = new Set(client.published.filter((e) => e.data.channel === channel).map((e) => e.data.id));
+        const missing = (expected.get(channel) ?? []).filter((id) => !got.has(id));
+        return missing.length === 0 ? '' : `${channel}: missing ${missing.length} of ${expected.get(channel)?.length}, first ${missing[0]} (opens ${client.opens})`;
+      }),
+    )
+    .filter(Boolean)
+    .slice(0, 6)
+    .join('; ');
+}
+
 export async function expectExactDelivery(fleet: Fleet, expected: ReadonlyMap<string, readonly string[]>, timeoutMs = 30000): Promise<void> {
   const want = (channels: string[]): number => channels.reduce((n, c) => n + (expected.get(c)?.length ?? 0), 0);
   await waitFor(() => fleet.clients.every(({ client, channels }) => client.published.length >= want(channels)), {
     timeoutMs,
+    detail: () => missingReport(fleet, expected),
     message: `every client to have all its events (behind: ${fleet.clients
       .filter(({ client, channels }) => client.published.length < want(channels))
       .map(({ client, channels }) => `${channels.join('+')} ${client.published.length}/${want(channels)}`)
