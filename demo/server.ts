@@ -51,11 +51,10 @@ export async function startDemo(env: NodeJS.ProcessEnv, options: DemoOptions = {
   const redisPublisher = redisUrl === undefined ? undefined : createPublisher({ redisUrl, keyPrefix: config.keyPrefix, historyMaxLen: config.historyMaxLen, historyTtlS: config.historyTtlS });
   // Over HTTP, a new publisher per execution, each with a fresh token.
   const publisher = redisPublisher ?? (async (): Promise<Publisher> => createPublisher({ gatewayUrl, token: await publishToken(secret, channel, config) }));
-  const crew = runCrew({ channel, publisher, paceMs: options.paceMs, restMs: options.restMs, signal: stopping.signal, say });
-
   say(`sse-gateway demo: ${gateway.bus.description}; the crew publishes ${redisUrl !== undefined ? 'into Redis with the SDK' : 'over HTTP (POST /v1/publish) with the SDK'} on ${channel}`);
   if (generated) say('sse-gateway demo: signing tokens with a random secret made for this run (set JWT_SECRET to choose one and mint your own with npm run token)');
   say(`sse-gateway demo: open ${pageUrl}`);
+  const crew = runCrew({ channel, publisher, paceMs: options.paceMs, restMs: options.restMs, signal: stopping.signal, say });
 
   return {
     gateway,
