@@ -85,6 +85,8 @@ function openFileLimit(): number {
   return out === 'unlimited' ? 1_048_576 : Number(out) || 1024;
 }
 
+const loadAverageAtStart = os.loadavg()[0] ?? 0;
+
 function machine(redis: BenchRedis, nchan: Target | undefined): Machine {
   const cpus = os.cpus();
   return {
@@ -96,6 +98,7 @@ function machine(redis: BenchRedis, nchan: Target | undefined): Machine {
     redis: redis.version,
     nginx: nchan?.version,
     openFileLimit: openFileLimit(),
+    loadAverageAtStart,
   };
 }
 

@@ -45,9 +45,25 @@ export interface CpuSplit {
   seconds: Record<string, number>;
 }
 
-/** Starts measuring; the returned function gives the CPU seconds each group used since. */
+/** Busy CPU seconds of the whole machine (all cores), from /proc/stat. */
+export function machineBusySeconds(): number {
+  try {
+    const line = readFileSync('/proc/stat', 'latin1').split('\n')[0] ?? '';
+    // cpu  user nice system idle iowait irq softirq steal …
+    const [user, nice, system, , , irq, softirq, steal] = line.trim().split(/\s+/).slice(1).map(Number);
+    return ((user ?? 0) + (nice ?? 0) + (system ?? 0) + (irq ?? 0) + (softirq ?? 0) + (steal ?? 0)) / CLOCK_TICKS_PER_S;
+  } catch {
+    return 0;
+  }
+}
+
+/** The group for CPU time outside the benchmark's processes: other programs, and kernel softirq work. */
+export const OTHER = 'other (rest of machine)';
+
+/** Starts measuring; the returned function gives the CPU seconds each group used since, and the rest as OTHER. */
 export function cpuMeter(groups: ProcessGroups): () => CpuSplit {
   const start = performance.now();
+  const machineBefore = machineBusySeconds();
   const before = new Map<number, number>();
   for (const pids of Object.values(groups)) for (const pid of pids()) before.set(pid, cpuSeconds(pid));
   return () => {
@@ -55,6 +71,8 @@ export function cpuMeter(groups: ProcessGroups): () => CpuSplit {
     for (const [name, pids] of Object.entries(groups)) {
       seconds[name] = pids().reduce((sum, pid) => sum + Math.max(0, cpuSeconds(pid) - (before.get(pid) ?? 0)), 0);
     }
+    const ours = Object.values(seconds).reduce((a, b) => a + b, 0);
+    seconds[OTHER] = Math.max(0, machineBusySeconds() - machineBefore - ours);
     return { wallS: (performance.now() - start) / 1000, seconds };
   };
 }

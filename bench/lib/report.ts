@@ -62,7 +62,7 @@ export function comparisons(results: BenchResults): Comparison[] {
 export function terminalReport(results: BenchResults): string {
   const out: string[] = [];
   const m = results.machine;
-  out.push(`Machine: ${m.cpus} × ${m.cpuModel}, ${m.memoryGB} GB, ${m.kernel}; Node ${m.node}; Redis ${m.redis}${m.nginx ? `; ${m.nginx}` : ''}; open files ${m.openFileLimit}`);
+  out.push(`Machine: ${m.cpus} × ${m.cpuModel}, ${m.memoryGB} GB, ${m.kernel}; Node ${m.node}; Redis ${m.redis}${m.nginx ? `; ${m.nginx}` : ''}; open files ${m.openFileLimit}; load average ${m.loadAverageAtStart.toFixed(1)} at start`);
   const hasNchan = results.scenarios.some((s) => s.target === 'nchan');
   const idle = results.scenarios.filter((s) => s.scenario === 'idle' && s.target === 'gateway');
   if (idle.length > 0) {

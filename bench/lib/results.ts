@@ -69,6 +69,8 @@ export interface Machine {
   redis: string;
   nginx?: string;
   openFileLimit: number;
+  /** 1-minute load average when the run started (other work on the machine skews latency). */
+  loadAverageAtStart: number;
 }
 
 export interface BenchResults {
