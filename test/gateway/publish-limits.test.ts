@@ -97,6 +97,16 @@ describe('a 10 MB body on a gateway process (PUBLISH_MAX_BYTES 65536)', () => {
     // The gateway still answers.
     expect((await fetch(`${gateway.url}/healthz`)).status).toBe(200);
   });
+
+  test('a 10 MB body with a bad token is answered 401 without being read either', async () => {
+    const pid = gateway.child.pid!;
+    const before = peakRss(pid);
+    const answer = await postLarge(`${gateway.url}/v1/publish`, `${token}x`, TEN_MB, { declareLength: true });
+    const growth = peakRss(pid) - before;
+    expect(answer.status).toBe(401);
+    process.stdout.write(`10 MB body with a bad token: gateway VmHWM grew by ${(growth / 1024).toFixed(0)} KiB\n`);
+    expect(growth).toBeLessThan(2 * 1024 * 1024);
+  });
 });
 
 // Shows the measurement above can fail: a gateway allowed to read 10 MB does grow by 10 MB or more.

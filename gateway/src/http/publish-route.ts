@@ -8,12 +8,13 @@ import { createEventValidator, type EventValidator, type PreparedEvent } from '@
 import { loadSchemaRegistry } from '@sse-gateway/schemas';
 import { allows } from '../auth/channel-patterns';
 import { readToken } from '../auth/token-source';
+import type { Claims } from '../auth/claims';
 import type { TokenVerifier } from '../auth/token-verifier';
 import type { Bus } from '../bus/bus';
 import { GatewayError } from '../errors';
 import type { GatewayParts } from '../gateway';
 import type { Metrics } from '../metrics';
-import { readBody } from './read-body';
+import { readBody, refuseBody } from './read-body';
 
 export const PUBLISH_PATH = '/v1/publish';
 
@@ -36,12 +37,11 @@ export function publishRoutes(router: Router, parts: GatewayParts): void {
 
 export function publishRoute(deps: PublishDeps): (ctx: Context) => Promise<void> {
   return async (ctx) => {
-    checkMediaType(ctx);
-    // The token is checked before the body is read: a stranger's body costs nothing.
-    // Only the Authorization header counts: a cookie must not publish on a page's behalf (CSRF).
-    const token = readToken({ authorization: ctx.headers.authorization }, new URLSearchParams());
-    if (token === undefined) throw new GatewayError('unauthorized', 'a bearer token is required (Authorization: Bearer <token>)');
-    const claims = await deps.verifier.verify(token);
+    // The media type and the token are checked before the body is read: a stranger's body costs nothing.
+    const claims = await admit(ctx, deps.verifier).catch((error: unknown) => {
+      refuseBody(ctx.req, ctx.res);
+      throw error;
+    });
     const body = parseJson(await readBody(ctx.req, ctx.res, deps.maxBodyBytes));
     const events = prepare(deps.validator, body);
     const denied = events.find((event) => !allows(claims.publish, event.channel));
@@ -51,6 +51,15 @@ export function publishRoute(deps: PublishDeps): (ctx: Context) => Promise<void>
     ctx.status = 202;
     ctx.body = { ids };
   };
+}
+
+/** The media type (415) and the token (401) of a publish request. */
+async function admit(ctx: Context, verifier: TokenVerifier): Promise<Claims> {
+  checkMediaType(ctx);
+  // Only the Authorization header counts: a cookie must not publish on a page's behalf (CSRF).
+  const token = readToken({ authorization: ctx.headers.authorization }, new URLSearchParams());
+  if (token === undefined) throw new GatewayError('unauthorized', 'a bearer token is required (Authorization: Bearer <token>)');
+  return verifier.verify(token);
 }
 
 /** JSON only (`application/json`, any parameters), and no content coding we would have to inflate. */

@@ -50,21 +50,21 @@ export function readBody(req: IncomingMessage, res: ServerResponse, limit: numbe
   });
 }
 
-/**
- * The 413, after arranging for what is left of the body. A little more is read and dropped, so a
- * client that sent its whole (slightly too large) body keeps a clean keep-alive connection. Past
- * DRAIN_BYTES reading stops: dropping more would still cost a buffer per chunk (garbage until the
- * next GC), and closing a socket with unread data resets the connection, which can destroy the
- * answer before the client reads it. So the rest waits in the kernel (the TCP window closes and
- * the client stops), the answer goes out followed by a FIN, and the socket is destroyed LINGER_MS
- * later, when the client has had time to read the answer.
- */
 function tooLarge(req: IncomingMessage, res: ServerResponse, limit: number): GatewayError {
-  handleRest(req, res);
+  refuseBody(req, res);
   return new GatewayError('payload_too_large', `the request body is larger than PUBLISH_MAX_BYTES (${limit} bytes)`);
 }
 
-function handleRest(req: IncomingMessage, res: ServerResponse): void {
+/**
+ * Deals with the unread rest of a body the route will not use (too large, or refused before
+ * reading: 401, 415…). A little more is read and dropped, so a client that sent its whole body
+ * keeps a clean keep-alive connection. Past DRAIN_BYTES reading stops: dropping more would still
+ * cost a buffer per chunk (garbage until the next GC), and closing a socket with unread data
+ * resets the connection, which can destroy the answer before the client reads it. So the rest
+ * waits in the kernel (the TCP window closes and the client stops), the answer goes out followed
+ * by a FIN, and the socket is destroyed LINGER_MS later, when the client has had time to read it.
+ */
+export function refuseBody(req: IncomingMessage, res: ServerResponse): void {
   if (req.complete) return;
   let drained = 0;
   const onData = (chunk: Buffer): void => {
