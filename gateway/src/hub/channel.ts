@@ -30,6 +30,9 @@ export interface ChannelDeps {
   pageSize: number;
 }
 
+/** Pause before a failed catch-up is tried again. */
+const CATCH_UP_RETRY_MS = 1000;
+
 /** Live messages held while resyncing; past this the backlog is re-read from history instead. */
 const MAX_HELD = 10000;
 
@@ -47,6 +50,8 @@ export class Channel {
   private running = true;
   private again = false;
   private held: EventItem[] = [];
+  private closed = false;
+  private retryTimer: NodeJS.Timeout | undefined;
   private heldOverflow = false;
 
   constructor(
@@ -113,11 +118,27 @@ export class Channel {
         await this.catchUp();
       } while (this.again || this.heldOverflow);
     } catch (error) {
-      // The bus reports its reconnect, which asks for another resync.
-      this.deps.logger.warn('channel resync failed', { channel: this.name, error: (error as Error).message });
+      // Events may be waiting in history with no live message coming to reveal them: try again.
+      this.deps.logger.warn('channel catch-up failed; retrying', { channel: this.name, error: (error as Error).message });
+      this.retryLater();
     } finally {
       this.finishSync();
     }
+  }
+
+  /** Stops retries; the hub calls it when the last subscriber left. */
+  close(): void {
+    this.closed = true;
+    clearTimeout(this.retryTimer);
+  }
+
+  private retryLater(): void {
+    if (this.closed || this.retryTimer !== undefined) return;
+    this.retryTimer = setTimeout(() => {
+      this.retryTimer = undefined;
+      if (!this.closed) void this.resync();
+    }, CATCH_UP_RETRY_MS);
+    this.retryTimer.unref();
   }
 
   private async catchUp(): Promise<void> {

@@ -74,6 +74,7 @@ export class Hub {
       const name = connection.channels[subscriber.index] as string;
       const channel = this.channels.get(name);
       if (channel === undefined || !channel.subscribers.delete(subscriber) || channel.subscribers.size > 0) continue;
+      channel.close();
       this.channels.delete(name);
       this.deps.metrics.busSubscriptions.set(this.channels.size);
       this.deps.bus.unsubscribe(name).catch((error: unknown) => {
@@ -96,6 +97,7 @@ export class Hub {
 
   private dropIfBroken(name: string, channel: Channel): void {
     if (this.channels.get(name) !== channel) return;
+    channel.close();
     this.channels.delete(name);
     this.deps.metrics.busSubscriptions.set(this.channels.size);
     this.deps.bus.unsubscribe(name).catch(() => undefined); // it may have subscribed before failing
@@ -124,6 +126,7 @@ export class Hub {
   /** Releases anyone waiting for the bus (shutdown). */
   close(): void {
     for (const waiter of [...this.busWaiters]) waiter(false);
+    for (const channel of this.channels.values()) channel.close();
   }
 
   private readonly onBusStatus = (connected: boolean): void => {
