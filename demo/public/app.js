@@ -20,6 +20,9 @@ const state = {
   retryDelayMs: 1000,
   reopenTimer: undefined,
   agents: new Map(),
+  /** Set when the stream dropped; cleared once the page knows whether the resume was complete. */
+  resuming: false,
+  resumeTimer: undefined,
 };
 
 function setConnection(kind, text) {
@@ -29,10 +32,23 @@ function setConnection(kind, text) {
   $('connection-text').textContent = text;
 }
 
-function showNotice(text) {
+function showNotice(kind, text) {
   const el = $('notice');
   el.textContent = text;
+  el.dataset.kind = kind;
+  el.className = `notice ${kind}`;
   el.hidden = false;
+}
+
+// After a reconnect the gateway sends gateway.gap first, if anything was lost, then the missed
+// events. So: the first event after the reconnect, or a quiet moment, without a gap means the
+// resume was complete.
+function resumeConfirmed() {
+  if (!state.resuming) return;
+  state.resuming = false;
+  clearTimeout(state.resumeTimer);
+  if ($('notice').dataset.kind === 'gap') return;
+  showNotice('resumed', 'Reconnected: the stream resumed right after the last event this page had (Last-Event-ID), so nothing was missed.');
 }
 
 async function fetchGrant() {
@@ -63,8 +79,10 @@ async function connect() {
   source.addEventListener('open', () => {
     state.retryDelayMs = 1000;
     setConnection('live', 'live');
+    if (state.resuming) state.resumeTimer = setTimeout(resumeConfirmed, 1500);
   });
   source.addEventListener('error', () => {
+    if (state.lastEventId) state.resuming = true;
     if (source.readyState === EventSource.CONNECTING) {
       // The connection dropped: EventSource is reconnecting by itself, with Last-Event-ID.
       setConnection('reconnecting', 'reconnecting…');
@@ -92,16 +110,19 @@ function retryLater() {
 
 function onGap(event) {
   if (event.lastEventId) state.lastEventId = event.lastEventId;
+  state.resuming = false;
+  clearTimeout(state.resumeTimer);
   const gap = JSON.parse(event.data).data || {};
   showNotice(
+    'gap',
     `Some updates were missed: while this page was disconnected the gateway lost the history of ${gap.channel || 'the channel'}` +
       ' (for example after a restart on the in-memory bus). What follows is live again, but the view may be incomplete.',
   );
-  $('notice').dataset.kind = 'gap';
 }
 
 function onEvent(type, event) {
   if (event.lastEventId) state.lastEventId = event.lastEventId;
+  resumeConfirmed();
   const envelope = JSON.parse(event.data);
   const data = envelope.data || {};
   if (data.executionId && data.executionId !== state.executionId) startExecution(data.executionId);

@@ -47,7 +47,8 @@ const logLines = (page: Page): Promise<{ id: string; text: string }[]> =>
 const connectionState = (page: Page): Promise<string | null> => page.locator('#connection').getAttribute('data-state');
 
 async function demoGateway(channel: string, env: Record<string, string> = {}, pageTokenTtlS?: number): Promise<TestGateway> {
-  return startGateway(env, { routes: (router) => demoSite(router, { channel, secret: SECRET, tokenTtlS: pageTokenTtlS }) });
+  const secret = env['JWT_SECRET'] === undefined ? SECRET : new TextEncoder().encode(env['JWT_SECRET']);
+  return startGateway(env, { routes: (router) => demoSite(router, { channel, secret, tokenTtlS: pageTokenTtlS }) });
 }
 
 describe('the demo page on a gateway (in-memory bus)', () => {
@@ -132,33 +133,41 @@ test('when the gateway ends the stream with gateway.token_expired, the page fetc
   }
 });
 
-test('after an in-memory gateway restart lost the history, the page shows the gap notice, then live events again', async () => {
+// As when `npm run demo` is restarted: a new process, a new random secret (the page's token is
+// refused), and an empty in-memory history.
+test('after an in-memory gateway restart with a new secret, the page gets a new token, resumes, and shows the gap notice', async () => {
   const channel = 'execution:e2e-gap';
   const port = String(await freePort());
-  let gw = await demoGateway(channel, { PORT: port, RETRY_MS: '300' });
-  const token = await mintToken({ publish: ['execution:*'] });
+  const secrets = [TEST_JWT_SECRET, 'another-secret-for-the-restarted-demo-0123456789'];
+  let gw = await demoGateway(channel, { PORT: port, RETRY_MS: '300', JWT_SECRET: secrets[0]! });
   const page = await browser.newPage();
+  let tokenRequests = 0;
+  page.on('request', (request) => {
+    if (request.url().endsWith('/demo/token')) tokenRequests++;
+  });
   try {
     await page.goto(`${gw.url}/demo/`);
     await waitForText(page, '#connection-text', 'live');
-    const publishOne = async (message: string): Promise<void> => {
-      const publisher = createPublisher({ gatewayUrl: gw.url, token });
+    const publishOne = async (message: string, secret: string): Promise<void> => {
+      const publisher = createPublisher({ gatewayUrl: gw.url, token: await mintToken({ publish: ['execution:*'] }, secret) });
       try {
         await publisher.publish({ channel, type: 'execution.log', data: { executionId: 'gap', level: 'info', message } });
       } finally {
         await publisher.close();
       }
     };
-    await publishOne('before the restart');
+    await publishOne('before the restart', secrets[0]!);
     await waitForText(page, '#event-count', '1 event');
     await gw.close();
-    gw = await demoGateway(channel, { PORT: port, RETRY_MS: '300' });
+    gw = await demoGateway(channel, { PORT: port, RETRY_MS: '300', JWT_SECRET: secrets[1]! });
     // The first POST may go out on a keep-alive connection to the old gateway, closed under it.
-    await waitFor(() => publishOne('after the restart').then(() => true, () => false), { message: 'a publish to the new gateway' });
+    await waitFor(() => publishOne('after the restart', secrets[1]!).then(() => true, () => false), { message: 'a publish to the new gateway' });
     await waitForText(page, '#notice', /Some updates were missed/);
-    expect(await page.locator('#notice').isVisible()).toBe(true);
-    await publishOne('live again');
+    expect(await page.locator('#notice').getAttribute('data-kind')).toBe('gap');
+    expect(tokenRequests).toBeGreaterThanOrEqual(2);
+    await publishOne('live again', secrets[1]!);
     await waitForText(page, '#log', /live again/);
+    await waitForText(page, '#connection-text', 'live');
   } finally {
     await page.close();
     await gw.close();

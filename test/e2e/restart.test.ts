@@ -87,9 +87,10 @@ test('the page reconnects by itself after the gateway is killed and restarted, a
     expect(texts).toEqual(Array.from({ length: TOTAL }, (_, i) => `event ${i + 1}`));
     expect(await page.locator('#event-count').textContent()).toBe(`${TOTAL} events`);
     // The browser's own EventSource reconnected (with Last-Event-ID): the page never had to start
-    // over with a new token, and nothing was lost, so there was no gap notice.
+    // over with a new token, and nothing was lost: it says so, and there was no gap notice.
     expect(site.tokenRequests).toBe(1);
-    expect(await page.locator('#notice').isHidden()).toBe(true);
+    await waitFor(async () => (await page.locator('#notice').getAttribute('data-kind')) === 'resumed', { message: 'the "nothing was missed" notice' });
+    expect(await page.locator('#notice').textContent()).toContain('nothing was missed');
     expect([...states].some((state) => state === 'reconnecting' || state === 'offline')).toBe(true);
   } finally {
     await page.close();
