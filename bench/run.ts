@@ -12,6 +12,7 @@ import { makePlan, type Plan } from './lib/plan';
 import { runFinalizers } from './lib/proc';
 import { Progress } from './lib/progress';
 import { startRedis, type BenchRedis } from './lib/redis';
+import { markdownReport } from './lib/markdown';
 import { htmlReport, terminalReport } from './lib/report';
 import type { BenchResults, Machine, ScenarioResult } from './lib/results';
 import { broadcastScenario, channelsScenario, idleScenario, type Context } from './lib/scenarios';
@@ -39,7 +40,7 @@ Options:
   --no-http-publish  publish through the SDK only (skip POST /v1/publish)
   --help             this text
 
-Output: a table on stdout, bench/results/bench-<time>.json and .html (also latest.json, latest.html).
+Output: a table on stdout, bench/results/bench-<time>.json and .html, .md (also latest.*).
 `;
 
 interface Args {
@@ -102,11 +103,14 @@ function machine(redis: BenchRedis, nchan: Target | undefined): Machine {
   };
 }
 
-function progressUnits(plan: Plan, args: Args): number {
+/** Publish paths each target is expected to run (the gateway's HTTP path is confirmed when it starts). */
+const expectedPaths = (target: Target, args: Args): number => (target.name === 'gateway' && args.httpPublish ? 2 : 1);
+
+function progressUnits(plan: Plan, args: Args, paths: number): number {
   return (
     (args.only.has('idle') ? plan.idle.length : 0) +
-    (args.only.has('broadcast') ? plan.broadcast.reduce((sum, b) => sum + b.rates.length, 0) : 0) +
-    (args.only.has('channels') ? plan.channels.rates.length + (plan.channels.max ? 1 : 0) : 0)
+    paths * (args.only.has('broadcast') ? plan.broadcast.reduce((sum, b) => sum + b.rates.length, 0) : 0) +
+    paths * (args.only.has('channels') ? plan.channels.rates.length + (plan.channels.max ? 1 : 0) : 0)
   );
 }
 
@@ -144,7 +148,6 @@ async function main(): Promise<void> {
   };
   const targets: Target[] = [gatewayTarget({ redis, profileDir, httpPublish: args.httpPublish, logFile: join(outDir, `gateway-${stamp}.log`) })];
   if (args.nchan && missing === undefined) targets.push(nchanTarget(redis));
-  let interrupted = false;
   process.on('SIGINT', () => {
     if (interrupted) process.exit(130);
     interrupted = true;
@@ -152,7 +155,7 @@ async function main(): Promise<void> {
     cleanup().finally(() => process.exit(130));
   });
 
-  const progress = new Progress(progressUnits(plan, args) * targets.length);
+  const progress = new Progress(targets.reduce((sum, target) => sum + progressUnits(plan, args, expectedPaths(target, args)), 0));
   const scenarios: ScenarioResult[] = [];
   try {
     for (const target of targets) {
@@ -163,7 +166,7 @@ async function main(): Promise<void> {
         redis: () => [redis.pid],
         orchestrator: () => [process.pid],
       };
-      scenarios.push(...(await runTarget({ plan, target, load, publisher, redis, progress, groups }, args)));
+      scenarios.push(...(await runTarget({ plan, target, load, publisher, redis, progress, groups, expectedPaths: expectedPaths(target, args) }, args)));
     }
   } finally {
     progress.end();
@@ -199,14 +202,17 @@ async function main(): Promise<void> {
   for (const name of [`bench-${stamp}`, 'latest']) {
     writeFileSync(join(outDir, `${name}.json`), `${JSON.stringify(results, null, 2)}\n`);
     writeFileSync(join(outDir, `${name}.html`), htmlReport(results));
+    writeFileSync(join(outDir, `${name}.md`), markdownReport(results));
   }
-  process.stdout.write(`\nwrote ${join(outDir, `bench-${stamp}.json`)} and .html (also latest.json, latest.html)\n`);
+  process.stdout.write(`\nwrote ${join(outDir, `bench-${stamp}.json`)} and .html, .md (also latest.*)\n`);
 }
 
+let interrupted = false;
 process.on('exit', runFinalizers);
 main().then(
   () => process.exit(0),
   (error: unknown) => {
+    if (interrupted) return; // the SIGINT handler is stopping everything and exits
     process.stderr.write(`\nbench: ${(error as Error).stack ?? String(error)}\n`);
     process.exit(1);
   },

@@ -18,6 +18,8 @@ export class Child<Command, Report> {
       }),
     );
     this.process.on('message', (report: Report) => this.waiting.shift()?.resolve(report));
+    // A send after the channel closed (Ctrl-C while a step runs) rejects its call instead.
+    this.process.on('error', () => undefined);
     this.process.once('exit', (code, signal) => {
       this.exited = true;
       const error = new Error(`${name} exited (${signal ?? code})`);
@@ -30,10 +32,12 @@ export class Child<Command, Report> {
   }
 
   call(command: Command): Promise<Report> {
-    if (this.exited) return Promise.reject(new Error('child process has exited'));
+    if (this.exited || !this.process.connected) return Promise.reject(new Error('child process has exited'));
     return new Promise((resolve, reject) => {
       this.waiting.push({ resolve, reject });
-      this.process.send(command as object);
+      this.process.send(command as object, (error) => {
+        if (error) reject(error);
+      });
     });
   }
 

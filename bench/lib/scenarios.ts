@@ -18,6 +18,8 @@ export interface Context {
   redis: BenchRedis;
   progress: Progress;
   groups: ProcessGroups;
+  /** Publish paths the progress bar counted on for each ladder (corrected once the server says). */
+  expectedPaths: number;
 }
 
 const CONNECT_CONCURRENCY = 400;
@@ -104,7 +106,7 @@ async function ladderScenario(
     const notes = opened.failed > 0 ? [`${opened.failed} of ${connections} connections failed to open: ${opened.errors.join(', ')}`] : [];
     await sleep(SETTLE_MS);
     const ladderLength = rates.length + (max ? 1 : 0);
-    context.progress.addTotal((paths.length - 1) * ladderLength);
+    context.progress.addTotal((paths.length - context.expectedPaths) * ladderLength);
     for (const path of paths) {
       const result: ScenarioResult = { target: context.target.name, scenario, label: `${label}, ${pathLabel(path.mode)}`, steps: [], notes: [...notes] };
       results.push(result);
