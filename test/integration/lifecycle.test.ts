@@ -96,8 +96,10 @@ test('SIGTERM: not ready at once, streams ended, exit 0 within SHUTDOWN_GRACE_MS
     const refused = await httpJson(`${gateway.url}/v1/stream?channel=execution:term`, { headers: { Authorization: `Bearer ${token}` } });
     expect(refused.status).toBe(503);
     expect(refused.headers.get('retry-after')).toMatch(/^\d+$/);
-    await Promise.all(streams.map((s) => s.ended));
+    const endedAt = await Promise.all(streams.map((s) => s.ended.then(() => Date.now())));
     for (const stream of streams) expect(stream.text().endsWith('\n\n')).toBe(true); // a clean end, not a cut mid-frame
+    // Spread over a short window, so the clients don't all reconnect elsewhere in one instant.
+    expect(Math.max(...endedAt) - Math.min(...endedAt)).toBeGreaterThanOrEqual(400);
     expect(await gateway.exited).toBe(0);
     expect(Date.now() - started).toBeLessThan(4000);
   } finally {
