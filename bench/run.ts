@@ -16,7 +16,7 @@ import { markdownReport } from './lib/markdown';
 import { htmlReport, terminalReport } from './lib/report';
 import type { BenchResults, Machine, ScenarioResult } from './lib/results';
 import { broadcastScenario, channelsScenario, idleScenario, type Context } from './lib/scenarios';
-import { gatewayTarget, httpPublishNote, NCHAN_INSTALL, nchanMissing, nchanTarget, type Target } from './lib/targets';
+import { bareTarget, gatewayTarget, httpPublishNote, NCHAN_INSTALL, nchanMissing, nchanTarget, type Target } from './lib/targets';
 import { formatProfile, summarizeProfile } from './profile-summary';
 
 const HELP = `npm run bench [-- options]
@@ -34,6 +34,9 @@ Options:
   --quick            smaller N and fewer, shorter steps (under 2 minutes)
   --compare nchan    also run every scenario against Nchan (nginx, 2 workers, Redis storage) and
                      print both side by side with ratios; needs: ${NCHAN_INSTALL}
+  --compare bare     also against a bare node:http fan-out (res.write per client, no auth, no
+                     Redis): the ceiling of one naive Node process with this load client
+                     (both: --compare nchan,bare)
   --only <list>      comma-separated scenarios to run (idle,broadcast,channels)
   --profile          run the gateway under node --cpu-prof (one profile per scenario) and print the
                      top self-time functions of each
@@ -46,13 +49,14 @@ Output: a table on stdout, bench/results/bench-<time>.json and .html, .md (also 
 interface Args {
   quick: boolean;
   nchan: boolean;
+  bare: boolean;
   only: Set<string>;
   profile: boolean;
   httpPublish: boolean;
 }
 
 function parseArgs(argv: string[]): Args {
-  const args: Args = { quick: false, nchan: false, only: new Set(['idle', 'broadcast', 'channels']), profile: false, httpPublish: true };
+  const args: Args = { quick: false, nchan: false, bare: false, only: new Set(['idle', 'broadcast', 'channels']), profile: false, httpPublish: true };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
     if (arg === '--help' || arg === '-h') {
@@ -63,8 +67,10 @@ function parseArgs(argv: string[]): Args {
     else if (arg === '--no-http-publish') args.httpPublish = false;
     else if (arg === '--compare' || arg.startsWith('--compare=')) {
       const value = arg.includes('=') ? arg.split('=')[1] : argv[++i];
-      if (value !== 'nchan') fail(`--compare takes "nchan", got ${JSON.stringify(value ?? '')}`);
-      args.nchan = true;
+      const names = (value ?? '').split(',');
+      if (names.some((n) => n !== 'nchan' && n !== 'bare') || names.length === 0) fail(`--compare takes nchan, bare or nchan,bare; got ${JSON.stringify(value ?? '')}`);
+      args.nchan ||= names.includes('nchan');
+      args.bare ||= names.includes('bare');
     } else if (arg === '--only' || arg.startsWith('--only=')) {
       const value = arg.includes('=') ? arg.split('=')[1] : argv[++i];
       const names = (value ?? '').split(',').filter(Boolean);
@@ -85,6 +91,9 @@ function openFileLimit(): number {
   const out = spawnSync('sh', ['-c', 'ulimit -n'], { encoding: 'utf8' }).stdout.trim();
   return out === 'unlimited' ? 1_048_576 : Number(out) || 1024;
 }
+
+/** The CPU-split name of each server (reports add "gateway" and "nginx" to the server's cores). */
+const serverGroup = { gateway: 'gateway', nchan: 'nginx', bare: 'bare server' } as const;
 
 const loadAverageAtStart = os.loadavg()[0] ?? 0;
 
@@ -148,6 +157,7 @@ async function main(): Promise<void> {
   };
   const targets: Target[] = [gatewayTarget({ redis, profileDir, httpPublish: args.httpPublish, logFile: join(outDir, `gateway-${stamp}.log`) })];
   if (args.nchan && missing === undefined) targets.push(nchanTarget(redis));
+  if (args.bare) targets.push(bareTarget());
   process.on('SIGINT', () => {
     if (interrupted) process.exit(130);
     interrupted = true;
@@ -162,7 +172,7 @@ async function main(): Promise<void> {
       const groups = {
         'load client': () => load.pids(),
         publisher: () => [publisher.pid],
-        [target.name === 'gateway' ? 'gateway' : 'nginx']: () => target.pids(),
+        [serverGroup[target.name]]: () => target.pids(),
         redis: () => [redis.pid],
         orchestrator: () => [process.pid],
       };

@@ -1,17 +1,19 @@
 // The performance targets of issue 7, checked against a run's results: measured figure and
 // met/missed for the gateway, and Nchan's figure beside it.
+import { othersIn } from './report';
 import type { BenchResults, ScenarioResult, StepResult } from './results';
 
 export interface GoalRow {
   goal: string;
   gateway: string;
   met: boolean | undefined;
-  nchan: string;
+  /** The same figure for each compared target that ran (nchan, bare). */
+  others: Record<string, string>;
 }
 
 const ok = (step: StepResult, p99Ms: number): boolean => step.lost === 0 && step.latency.p99 < p99Ms;
 
-function ladder(results: BenchResults, target: string, prefix: string, path: 'sdk' | 'gateway-http' | 'nchan-http'): ScenarioResult | undefined {
+function ladder(results: BenchResults, target: string, prefix: string, path: 'sdk' | 'gateway-http' | 'nchan-http' = 'nchan-http'): ScenarioResult | undefined {
   return results.scenarios.find((s) => s.target === target && s.label.startsWith(prefix) && s.steps[0]?.path === path);
 }
 
@@ -40,8 +42,8 @@ function stepAt(scenario: ScenarioResult | undefined, rate: number): StepResult 
 const p99At = (step: StepResult | undefined): string => (step ? `p99 ${ms(step.latency.p99)}${step.lost > 0 ? `, ${step.lost} lost` : ''}` : 'not run');
 
 export function goalRows(results: BenchResults): GoalRow[] {
-  const nchanRan = results.scenarios.some((s) => s.target === 'nchan');
-  const n = (text: () => string): string => (nchanRan ? text() : '–');
+  const ran = othersIn(results).map((o) => o.name as string);
+  const per = (figure: (target: string) => string): Record<string, string> => Object.fromEntries(ran.map((name) => [name, figure(name)]));
   const rows: GoalRow[] = [];
 
   const gwIdle = results.scenarios.find((s) => s.target === 'gateway' && s.label === 'idle 10000')?.idle;
@@ -49,46 +51,43 @@ export function goalRows(results: BenchResults): GoalRow[] {
     goal: 'RSS per idle connection ≤ 10 KB',
     gateway: idleFigure(results, 'gateway', (i) => `${(i.rssPerConnectionBytes / 1024).toFixed(1)} KB`),
     met: gwIdle ? gwIdle.rssPerConnectionBytes <= 10 * 1024 : undefined,
-    nchan: n(() => idleFigure(results, 'nchan', (i) => `${(i.rssPerConnectionBytes / 1024).toFixed(1)} KB`)),
+    others: per((t) => idleFigure(results, t, (i) => `${(i.rssPerConnectionBytes / 1024).toFixed(1)} KB`)),
   });
   rows.push({
     goal: 'connect 10k clients ≥ 8k/s (JWT verified)',
     gateway: idleFigure(results, 'gateway', (i) => `${Math.round(i.connectsPerSecond)}/s (${i.connectSeconds.toFixed(2)} s)`),
     met: gwIdle ? gwIdle.connectsPerSecond >= 8000 && gwIdle.failed === 0 : undefined,
-    nchan: n(() => idleFigure(results, 'nchan', (i) => `${Math.round(i.connectsPerSecond)}/s (${i.connectSeconds.toFixed(2)} s)`)),
+    others: per((t) => idleFigure(results, t, (i) => `${Math.round(i.connectsPerSecond)}/s (${i.connectSeconds.toFixed(2)} s)`)),
   });
 
   const b1 = ladder(results, 'gateway', 'broadcast 1000 ', 'sdk');
   const b1http = ladder(results, 'gateway', 'broadcast 1000 ', 'gateway-http');
-  const b1n = ladder(results, 'nchan', 'broadcast 1000 ', 'nchan-http');
   const b1best = highestRate(b1, 100);
   rows.push({
     goal: 'broadcast 1k subs: ≥ 200 msg/s with p99 < 100 ms',
     gateway: `SDK: ${rateFigure(b1, 100, 'msg/s')}; HTTP: ${rateFigure(b1http, 100, 'msg/s')}`,
     met: b1 ? (b1best?.rate as number | undefined ?? 0) >= 200 : undefined,
-    nchan: n(() => rateFigure(b1n, 100, 'msg/s')),
+    others: per((t) => rateFigure(ladder(results, t, 'broadcast 1000 '), 100, 'msg/s')),
   });
 
   const b10 = ladder(results, 'gateway', 'broadcast 10000 ', 'sdk');
-  const b10n = ladder(results, 'nchan', 'broadcast 10000 ', 'nchan-http');
   const at1 = stepAt(b10, 1);
   const at10 = stepAt(b10, 10);
   rows.push({
     goal: 'broadcast 10k subs, 1 msg/s: p99 < 50 ms',
     gateway: p99At(at1),
     met: at1 ? ok(at1, 50) : undefined,
-    nchan: n(() => p99At(stepAt(b10n, 1))),
+    others: per((t) => p99At(stepAt(ladder(results, t, 'broadcast 10000 '), 1))),
   });
   rows.push({
     goal: 'broadcast 10k subs, 10 msg/s: p99 < 100 ms',
     gateway: p99At(at10),
     met: at10 ? ok(at10, 100) : undefined,
-    nchan: n(() => p99At(stepAt(b10n, 10))),
+    others: per((t) => p99At(stepAt(ladder(results, t, 'broadcast 10000 '), 10))),
   });
 
   const ch = ladder(results, 'gateway', 'channels ', 'sdk');
   const chHttp = ladder(results, 'gateway', 'channels ', 'gateway-http');
-  const chn = ladder(results, 'nchan', 'channels ', 'nchan-http');
   const chBest = highestRate(ch, 10);
   const maxOf = (s: ScenarioResult | undefined): string => {
     const step = s?.steps.find((x) => x.rate === 'max');
@@ -98,7 +97,7 @@ export function goalRows(results: BenchResults): GoalRow[] {
     goal: '10k channels × 1 sub: ≥ 15k msg/s with p99 < 10 ms',
     gateway: `SDK: ${rateFigure(ch, 10, 'msg/s')}${maxOf(ch)}; HTTP: ${rateFigure(chHttp, 10, 'msg/s')}${maxOf(chHttp)}`,
     met: ch ? (chBest?.rate as number | undefined ?? 0) >= 15000 : undefined,
-    nchan: n(() => `${rateFigure(chn, 10, 'msg/s')}${maxOf(chn)}`),
+    others: per((t) => `${rateFigure(ladder(results, t, 'channels '), 10, 'msg/s')}${maxOf(ladder(results, t, 'channels '))}`),
   });
 
   const lost = (target: string): string => {
@@ -111,14 +110,15 @@ export function goalRows(results: BenchResults): GoalRow[] {
     goal: 'loss 0 in every row',
     gateway: lost('gateway'),
     met: gwSteps.length > 0 ? gwSteps.every((s) => s.lost === 0) : undefined,
-    nchan: n(() => lost('nchan')),
+    others: per(lost),
   });
   return rows;
 }
 
 export function goalTable(results: BenchResults): string {
-  const rows = goalRows(results).map((r) => [r.goal, r.gateway, r.met === undefined ? 'not run' : r.met ? 'met' : 'MISSED', r.nchan]);
-  const header = ['target (issue 7)', 'gateway', 'met?', 'Nchan'];
+  const present = othersIn(results);
+  const rows = goalRows(results).map((r) => [r.goal, r.gateway, r.met === undefined ? 'not run' : r.met ? 'met' : 'MISSED', ...present.map((o) => r.others[o.name] ?? '')]);
+  const header = ['target (issue 7)', 'gateway', 'met?', ...present.map((o) => o.title)];
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i]!.length)));
   const line = (cells: string[]): string => cells.map((c, i) => c.padEnd(widths[i]!)).join('  ');
   return [line(header), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(line)].join('\n');

@@ -1,6 +1,6 @@
 // The results as Markdown tables (bench/results/latest.md), for pasting into bench/README.md.
 import { goalRows } from './goals';
-import { comparisons } from './report';
+import { comparisons, othersIn } from './report';
 import type { BenchResults, StepResult } from './results';
 
 const f = (v: number, digits = 1): string => (Number.isFinite(v) ? v.toFixed(digits) : '–');
@@ -15,45 +15,49 @@ function row(cells: string[]): string {
 function cells(step: StepResult | undefined): string[] {
   if (!step) return ['', '', '', ''];
   return [k(step.deliveriesPerSecond), `${f(step.latency.p50)} / ${f(step.latency.p99)} / ${f(step.latency.max, 0)}`, String(step.lost),
-    `${f(((step.cpu.seconds.gateway ?? 0) + (step.cpu.seconds.nginx ?? 0)) / step.cpu.wallS, 2)} / ${f((step.cpu.seconds['load client'] ?? 0) / step.cpu.wallS, 2)}`];
+    `${f(((step.cpu.seconds.gateway ?? 0) + (step.cpu.seconds.nginx ?? 0) + (step.cpu.seconds['bare server'] ?? 0)) / step.cpu.wallS, 2)} / ${f((step.cpu.seconds['load client'] ?? 0) / step.cpu.wallS, 2)}`];
 }
 
 export function markdownReport(results: BenchResults): string {
   const out: string[] = [];
   const m = results.machine;
   out.push(`Run of ${results.startedAt} (${results.mode} plan, ${results.durationS.toFixed(0)} s): ${m.cpus} × ${m.cpuModel}, ${m.memoryGB} GB RAM, ${m.kernel}, Node ${m.node}, Redis ${m.redis}${m.nginx ? `, ${m.nginx}` : ''}; load average ${m.loadAverageAtStart.toFixed(1)} at start.`);
-  const hasNchan = results.scenarios.some((s) => s.target === 'nchan');
+  const present = othersIn(results);
   const idle = results.scenarios.filter((s) => s.scenario === 'idle' && s.target === 'gateway');
   if (idle.length > 0) {
     out.push('', '**Idle connections** (one channel)', '');
-    out.push(row(['connections', 'gateway: connect s (conn/s)', 'gateway KB/conn', ...(hasNchan ? ['Nchan: connect s (conn/s)', 'Nchan KB/conn', 'conn/s ratio', 'KB ratio'] : [])]));
-    out.push(row(Array.from({ length: hasNchan ? 7 : 3 }, (_, i) => (i === 0 ? '---' : '---:'))));
+    out.push(row(['connections', 'gateway: connect s (conn/s)', 'gateway KB/conn', ...present.flatMap((o) => [`${o.title}: connect s (conn/s)`, `${o.title} KB/conn`, 'conn/s ratio', 'KB ratio'])]));
+    out.push(row(Array.from({ length: 3 + 4 * present.length }, (_, i) => (i === 0 ? '---' : '---:'))));
     for (const g of idle) {
       const gi = g.idle!;
-      const n = results.scenarios.find((s) => s.target === 'nchan' && s.label === g.label)?.idle;
       out.push(row([
         `${gi.connections}${gi.failed > 0 ? ` (${gi.failed} failed)` : ''}`, `${f(gi.connectSeconds, 2)} (${k(gi.connectsPerSecond)}/s)`, f(gi.rssPerConnectionBytes / 1024),
-        ...(hasNchan ? [n ? `${f(n.connectSeconds, 2)} (${k(n.connectsPerSecond)}/s)` : '', n ? f(n.rssPerConnectionBytes / 1024) : '', ratio(gi.connectsPerSecond, n?.connectsPerSecond), ratio(gi.rssPerConnectionBytes, n?.rssPerConnectionBytes)] : []),
+        ...present.flatMap((o) => {
+          const n = results.scenarios.find((s) => s.target === o.name && s.label === g.label)?.idle;
+          return [n ? `${f(n.connectSeconds, 2)} (${k(n.connectsPerSecond)}/s)` : '', n ? f(n.rssPerConnectionBytes / 1024) : '', ratio(gi.connectsPerSecond, n?.connectsPerSecond), ratio(gi.rssPerConnectionBytes, n?.rssPerConnectionBytes)];
+        }),
       ]));
     }
   }
-  for (const { title, gateway, nchan } of comparisons(results)) {
+  for (const { title, gateway, others } of comparisons(results)) {
     out.push('', `**${title}**`, '');
-    out.push(row(['rate/s', 'gw deliv/s', 'gw p50 / p99 / max ms', 'gw lost', 'gw cores srv / cli', ...(nchan ? ['Nchan deliv/s', 'Nchan p50 / p99 / max ms', 'Nchan lost', 'Nchan cores srv / cli', 'deliv ratio', 'p99 ratio'] : [])]));
-    out.push(row(Array.from({ length: nchan ? 11 : 5 }, (_, i) => (i === 0 ? '---' : '---:'))));
-    const rates = [...new Set([...gateway.steps, ...(nchan?.steps ?? [])].map((s) => s.rate))];
+    out.push(row(['rate/s', 'gw deliv/s', 'gw p50 / p99 / max ms', 'gw lost', 'gw cores srv / cli',
+      ...others.flatMap((o) => [`${o.title} deliv/s`, `${o.title} p50 / p99 / max ms`, `${o.title} lost`, `${o.title} cores srv / cli`, 'deliv ratio', 'p99 ratio'])]));
+    out.push(row(Array.from({ length: 5 + 6 * others.length }, (_, i) => (i === 0 ? '---' : '---:'))));
+    const rates = [...new Set([...gateway.steps, ...others.flatMap((o) => o.result?.steps ?? [])].map((s) => s.rate))];
+    const behind = (s: StepResult | undefined): string => (s?.publisherBehind ? ` (publisher reached ${k(s.publishedPerSecond)}/s)` : '');
     for (const rate of rates) {
       const g = gateway.steps.find((s) => s.rate === rate);
-      const n = nchan?.steps.find((s) => s.rate === rate);
-      const behind = (s: StepResult | undefined): string => (s?.publisherBehind ? ` (publisher reached ${k(s.publishedPerSecond)}/s)` : '');
-      out.push(row([`${rate}${behind(g)}${behind(n)}`, ...cells(g), ...(nchan ? [...cells(n), ratio(g?.deliveriesPerSecond, n?.deliveriesPerSecond), ratio(g?.latency.p99, n?.latency.p99)] : [])]));
+      const ns = others.map((o) => o.result?.steps.find((s) => s.rate === rate));
+      out.push(row([`${rate}${behind(g)}${ns.map(behind).join('')}`, ...cells(g),
+        ...ns.flatMap((n) => [...cells(n), ratio(g?.deliveriesPerSecond, n?.deliveriesPerSecond), ratio(g?.latency.p99, n?.latency.p99)])]));
     }
-    const stops = [gateway.stoppedBecause ? `gateway stopped: ${gateway.stoppedBecause}` : '', nchan?.stoppedBecause ? `Nchan stopped: ${nchan.stoppedBecause}` : ''].filter(Boolean);
+    const stops = [gateway.stoppedBecause ? `gateway stopped: ${gateway.stoppedBecause}` : '', ...others.map((o) => (o.result?.stoppedBecause ? `${o.title} stopped: ${o.result.stoppedBecause}` : ''))].filter(Boolean);
     if (stops.length > 0) out.push('', `Ladder: ${stops.join('; ')}.`);
   }
   out.push('', '**Targets of issue 7** (gateway: SDK→Redis path unless stated; loss counts every path)', '');
-  out.push(row(['target', 'gateway', 'met?', 'Nchan']), row(['---', '---', '---', '---']));
-  for (const r of goalRows(results)) out.push(row([r.goal, r.gateway, r.met === undefined ? 'not run' : r.met ? 'met' : '**missed**', r.nchan]));
+  out.push(row(['target', 'gateway', 'met?', ...present.map((o) => o.title)]), row(['---', '---', '---', ...present.map(() => '---')]));
+  for (const r of goalRows(results)) out.push(row([r.goal, r.gateway, r.met === undefined ? 'not run' : r.met ? 'met' : '**missed**', ...present.map((o) => r.others[o.name] ?? '')]));
   out.push('', '**CPU split** over the run (CPU seconds)', '');
   const names = [...new Set(results.scenarios.flatMap((s) => [...(s.idle ? [s.idle.cpu] : []), ...s.steps.map((x) => x.cpu)]).flatMap((c) => Object.keys(c.seconds)))];
   out.push(row(['run against', ...names]), row(['---', ...names.map(() => '---:')]));

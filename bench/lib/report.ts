@@ -15,7 +15,7 @@ function table(header: string[], rows: string[][]): string {
 
 /** Cores busy in the server and in the load client during a step (CPU seconds / wall seconds). */
 function cores(step: StepResult): string {
-  const server = (step.cpu.seconds.gateway ?? 0) + (step.cpu.seconds.nginx ?? 0);
+  const server = (step.cpu.seconds.gateway ?? 0) + (step.cpu.seconds.nginx ?? 0) + (step.cpu.seconds['bare server'] ?? 0);
   const client = step.cpu.seconds['load client'] ?? 0;
   return `${(server / step.cpu.wallS).toFixed(2)}/${(client / step.cpu.wallS).toFixed(2)}`;
 }
@@ -42,20 +42,41 @@ function baseLabel(result: ScenarioResult): string {
   return result.label.replace(/, [^,]*$/, '');
 }
 
+/** The targets compared with the gateway, in the order their columns appear. */
+export const OTHERS = [
+  { name: 'nchan', title: 'Nchan', short: 'nchan' },
+  { name: 'bare', title: 'bare node:http', short: 'bare' },
+] as const;
+
+export interface Other {
+  title: string;
+  short: string;
+  result: ScenarioResult | undefined;
+}
+
 export interface Comparison {
   title: string;
   gateway: ScenarioResult;
-  nchan: ScenarioResult | undefined;
+  others: Other[];
+}
+
+/** The compared targets that ran at all. */
+export function othersIn(results: BenchResults): (typeof OTHERS)[number][] {
+  return OTHERS.filter((o) => results.scenarios.some((s) => s.target === o.name));
 }
 
 export function comparisons(results: BenchResults): Comparison[] {
-  const nchan = results.scenarios.filter((s) => s.target === 'nchan');
+  const present = othersIn(results);
   return results.scenarios
     .filter((s) => s.target === 'gateway' && s.scenario !== 'idle')
     .map((gateway) => ({
-      title: `${gateway.label}${nchan.length > 0 ? ' vs Nchan HTTP publisher' : ''}`,
+      title: `${gateway.label}${present.length > 0 ? ` vs ${present.map((o) => `${o.title} (HTTP POST per event)`).join(' and ')}` : ''}`,
       gateway,
-      nchan: nchan.find((n) => baseLabel(n) === baseLabel(gateway)),
+      others: present.map((o) => ({
+        title: o.title,
+        short: o.short,
+        result: results.scenarios.find((n) => n.target === o.name && baseLabel(n) === baseLabel(gateway)),
+      })),
     }));
 }
 
@@ -63,34 +84,39 @@ export function terminalReport(results: BenchResults): string {
   const out: string[] = [];
   const m = results.machine;
   out.push(`Machine: ${m.cpus} × ${m.cpuModel}, ${m.memoryGB} GB, ${m.kernel}; Node ${m.node}; Redis ${m.redis}${m.nginx ? `; ${m.nginx}` : ''}; open files ${m.openFileLimit}; load average ${m.loadAverageAtStart.toFixed(1)} at start`);
-  const hasNchan = results.scenarios.some((s) => s.target === 'nchan');
+  const present = othersIn(results);
   const idle = results.scenarios.filter((s) => s.scenario === 'idle' && s.target === 'gateway');
   if (idle.length > 0) {
     out.push('\nIdle connections (one channel)');
-    const header = ['connections', 'gw open', 'gw s', 'gw conn/s', 'gw KB/conn', ...(hasNchan ? ['nchan open', 'nchan s', 'nchan conn/s', 'nchan KB/conn', 'conn/s ratio', 'KB ratio'] : [])];
+    const header = ['connections', 'gw open', 'gw s', 'gw conn/s', 'gw KB/conn',
+      ...present.flatMap((o) => [`${o.short} open`, `${o.short} s`, `${o.short} conn/s`, `${o.short} KB/conn`, 'conn/s ratio', 'KB ratio'])];
     const rows = idle.map((g) => {
-      const n = results.scenarios.find((s) => s.target === 'nchan' && s.label === g.label)?.idle;
       const gi = g.idle!;
       return [
         String(gi.connections), String(gi.ok), fmt(gi.connectSeconds, 2), kfmt(gi.connectsPerSecond), fmt(gi.rssPerConnectionBytes / 1024),
-        ...(hasNchan ? [n ? String(n.ok) : '', n ? fmt(n.connectSeconds, 2) : '', n ? kfmt(n.connectsPerSecond) : '', n ? fmt(n.rssPerConnectionBytes / 1024) : '',
-          ratio(gi.connectsPerSecond, n?.connectsPerSecond), ratio(gi.rssPerConnectionBytes, n?.rssPerConnectionBytes)] : []),
+        ...present.flatMap((o) => {
+          const n = results.scenarios.find((s) => s.target === o.name && s.label === g.label)?.idle;
+          return [n ? String(n.ok) : '', n ? fmt(n.connectSeconds, 2) : '', n ? kfmt(n.connectsPerSecond) : '', n ? fmt(n.rssPerConnectionBytes / 1024) : '',
+            ratio(gi.connectsPerSecond, n?.connectsPerSecond), ratio(gi.rssPerConnectionBytes, n?.rssPerConnectionBytes)];
+        }),
       ];
     });
     out.push(table(header, rows));
   }
-  for (const { title, gateway, nchan } of comparisons(results)) {
+  for (const { title, gateway, others } of comparisons(results)) {
     out.push(`\n${title}`);
     const cols = ['pub/s', 'deliv/s', 'p50 ms', 'p99 ms', 'max ms', 'lost', 'cpu srv/cli'];
-    const header = ['rate', ...cols.map((c) => `gw ${c}`), ...(nchan ? [...cols.map((c) => `nchan ${c}`), 'deliv ratio', 'p99 ratio'] : [])];
-    const rates = [...new Set([...gateway.steps, ...(nchan?.steps ?? [])].map((s) => s.rate))];
+    const header = ['rate', ...cols.map((c) => `gw ${c}`), ...others.flatMap((o) => [...cols.map((c) => `${o.short} ${c}`), 'deliv ratio', 'p99 ratio'])];
+    const rates = [...new Set([...gateway.steps, ...others.flatMap((o) => o.result?.steps ?? [])].map((s) => s.rate))];
     const rows = rates.map((rate) => {
       const g = gateway.steps.find((s) => s.rate === rate);
-      const n = nchan?.steps.find((s) => s.rate === rate);
-      return [rateText(rate), ...stepCells(g), ...(nchan ? [...stepCells(n), ratio(g?.deliveriesPerSecond, n?.deliveriesPerSecond), ratio(g?.latency.p99, n?.latency.p99)] : [])];
+      return [rateText(rate), ...stepCells(g), ...others.flatMap((o) => {
+        const n = o.result?.steps.find((s) => s.rate === rate);
+        return [...stepCells(n), ratio(g?.deliveriesPerSecond, n?.deliveriesPerSecond), ratio(g?.latency.p99, n?.latency.p99)];
+      })];
     });
     out.push(table(header, rows));
-    for (const [who, r] of [['gateway', gateway], ['nchan', nchan]] as const) {
+    for (const [who, r] of [['gateway', gateway] as const, ...others.map((o) => [o.short, o.result] as const)]) {
       if (r?.stoppedBecause) out.push(`  ${who}: ladder stopped: ${r.stoppedBecause}`);
       for (const note of r?.notes ?? []) out.push(`  ${who}: ${note}`);
       for (const step of r?.steps ?? []) {
@@ -101,7 +127,7 @@ export function terminalReport(results: BenchResults): string {
   }
   out.push('\nTargets (gateway: SDK→Redis path; loss counts every path)');
   out.push(goalTable(results));
-  out.push('\ncpu srv/cli: cores busy in the server (gateway, or all nginx processes) / in the load client during the step.');
+  out.push('\ncpu srv/cli: cores busy in the server (gateway, all nginx processes, or the bare server) / in the load client during the step.');
   out.push('\nCPU split (CPU seconds over the whole run, share of the total)');
   out.push(cpuTable(results));
   for (const note of results.notes) out.push(`note: ${note}`);
@@ -169,18 +195,20 @@ function svgChart(title: string, xLabels: string[], series: Series[]): string {
 }
 
 function latencyChart(comparison: Comparison): string {
-  const { gateway, nchan } = comparison;
-  const rates = [...new Set([...gateway.steps, ...(nchan?.steps ?? [])].map((s) => s.rate))];
+  const { gateway, others } = comparison;
+  const rates = [...new Set([...gateway.steps, ...others.flatMap((o) => o.result?.steps ?? [])].map((s) => s.rate))];
   const points = (steps: StepResult[], pick: (s: StepResult) => number): [number, number][] =>
     steps.map((s) => [rates.indexOf(s.rate), pick(s)] as [number, number]).filter(([, v]) => Number.isFinite(v));
   const series: Series[] = [
     { name: 'gateway p50', color: '#1f77b4', dash: true, points: points(gateway.steps, (s) => s.latency.p50) },
     { name: 'gateway p99', color: '#1f77b4', points: points(gateway.steps, (s) => s.latency.p99) },
   ];
-  if (nchan) {
-    series.push({ name: 'Nchan p50', color: '#d62728', dash: true, points: points(nchan.steps, (s) => s.latency.p50) });
-    series.push({ name: 'Nchan p99', color: '#d62728', points: points(nchan.steps, (s) => s.latency.p99) });
-  }
+  const colors = ['#d62728', '#2ca02c'];
+  others.forEach((o, i) => {
+    if (!o.result) return;
+    series.push({ name: `${o.title} p50`, color: colors[i]!, dash: true, points: points(o.result.steps, (s) => s.latency.p50) });
+    series.push({ name: `${o.title} p99`, color: colors[i]!, points: points(o.result.steps, (s) => s.latency.p99) });
+  });
   return svgChart(comparison.title, rates.map(rateText), series);
 }
 
@@ -192,7 +220,7 @@ export function htmlReport(results: BenchResults): string {
 <body>
 <h1>sse-gateway benchmark</h1>
 <p>${escape(results.startedAt)}, ${results.mode} plan, ${results.durationS.toFixed(0)} s. Targets: ${results.targets.map((t) => escape(t.version)).join('; ')}.</p>
-<p>Latency is publish time (taken by the publisher just before handing the event to its path) to the time the load client read it. Paths: ${escape(pathLabel('sdk'))} (the publisher SDK into Redis), ${escape(pathLabel('gateway-http'))}, ${escape(pathLabel('nchan-http'))}.</p>
+<p>Latency is publish time (taken by the publisher just before handing the event to its path) to the time the load client read it. Gateway paths: ${escape(pathLabel('sdk'))} (the publisher SDK into Redis) and ${escape(pathLabel('gateway-http'))}; Nchan and the bare node:http server get one HTTP POST per event.</p>
 ${sections.join('\n')}
 <h2>Tables</h2>
 <pre>${escape(terminalReport(results))}</pre>

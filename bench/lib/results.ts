@@ -48,7 +48,7 @@ export interface StepResult {
 }
 
 export interface ScenarioResult {
-  target: 'gateway' | 'nchan';
+  target: 'gateway' | 'nchan' | 'bare';
   scenario: 'idle' | 'broadcast' | 'channels';
   /** e.g. "broadcast 1000 subs". */
   label: string;

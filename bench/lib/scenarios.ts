@@ -108,7 +108,7 @@ async function ladderScenario(
     const ladderLength = rates.length + (max ? 1 : 0);
     context.progress.addTotal((paths.length - context.expectedPaths) * ladderLength);
     for (const path of paths) {
-      const result: ScenarioResult = { target: context.target.name, scenario, label: `${label}, ${pathLabel(path.mode)}`, steps: [], notes: [...notes] };
+      const result: ScenarioResult = { target: context.target.name, scenario, label: `${label}, ${pathLabel(path.mode, context.target.name)}`, steps: [], notes: [...notes] };
       results.push(result);
       await initPublisher(context, path, channels);
       await warmUp(context, rates[0] ?? 10, scenario === 'broadcast' ? opened.ok : 1, label);
@@ -137,8 +137,10 @@ async function ladderScenario(
   return results;
 }
 
-export function pathLabel(mode: PublishMode): string {
-  return mode === 'sdk' ? 'SDK→Redis' : mode === 'gateway-http' ? 'POST /v1/publish' : 'Nchan HTTP publisher';
+export function pathLabel(mode: PublishMode, target = 'nchan'): string {
+  if (mode === 'sdk') return 'SDK→Redis';
+  if (mode === 'gateway-http') return 'POST /v1/publish';
+  return target === 'bare' ? 'POST /pub' : 'Nchan HTTP publisher';
 }
 
 async function initPublisher(context: Context, path: { mode: PublishMode; baseUrl: string; token?: string }, channels: Channels): Promise<void> {
@@ -161,7 +163,7 @@ type StepKey = Pick<StepResult, 'scenario' | 'subscribers' | 'channels' | 'path'
 async function runStep(context: Context, key: StepKey, deliveriesPerEvent: number, label: string): Promise<StepResult> {
   const { progress, load } = context;
   const rateText = key.rate === 'max' ? 'max rate' : `${key.rate}/s`;
-  progress.show(`${context.target.name}: ${label}, ${pathLabel(key.path)}, ${rateText}`);
+  progress.show(`${context.target.name}: ${label}, ${pathLabel(key.path, context.target.name)}, ${rateText}`);
   await load.stats(true);
   const redisKills = await context.redis.outputBufferDisconnects();
   const meter = cpuMeter(context.groups);

@@ -14,8 +14,10 @@ export const ROOT = resolve(__dirname, '..', '..');
 export const SCHEMAS_DIR = resolve(__dirname, '..', 'schemas');
 const LOOPBACK_HOSTS = ['127.0.0.1', '127.0.0.2', '127.0.0.3', '127.0.0.4'];
 
+export type TargetName = 'gateway' | 'nchan' | 'bare';
+
 export interface Target {
-  readonly name: 'gateway' | 'nchan';
+  readonly name: TargetName;
   readonly version: string;
   start(scenario: string): Promise<void>;
   stop(): Promise<void>;
@@ -207,6 +209,43 @@ export function nchanTarget(redis: BenchRedis): Target {
       const match = /^subscribers: (\d+)/m.exec(body);
       return status === 200 && match ? Number(match[1]) : undefined;
     },
+    stream: () => ({ kind: 'nchan', hosts: LOOPBACK_HOSTS, port }),
+    publishPaths: async () => [{ mode: 'nchan-http', baseUrl: base() }],
+  };
+}
+
+/** The bare node:http fan-out (bench/lib/bare-server.ts): the ceiling of one naive Node process. */
+export function bareTarget(): Target {
+  let child: ChildProcess | undefined;
+  let port = 0;
+  const base = (): string => `http://127.0.0.1:${port}`;
+  return {
+    name: 'bare',
+    version: `bare node:http fan-out (node ${process.version}, res.write per client, no auth, no Redis)`,
+    async start() {
+      port = await freePort();
+      child = track(spawn(process.execPath, ['--import', 'tsx', join(__dirname, 'bare-server.ts')], {
+        stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
+        env: { ...process.env, PORT: String(port) },
+      }));
+      const started = child;
+      await waitUntil(async () => {
+        if (started.exitCode !== null) throw new Error(`the bare server exited with code ${started.exitCode}`);
+        return (await httpGet(`${base()}/status`)).status === 200;
+      }, 20_000, 'the bare server did not answer in 20 s');
+    },
+    async stop() {
+      if (child) await stopProcess(child, 5000);
+      child = undefined;
+    },
+    pids: () => (child?.pid === undefined ? [] : [child.pid]),
+    rss: () => (child?.pid === undefined ? 0 : rssBytes(child.pid)),
+    async serverConnections() {
+      const { status, body } = await httpGet(`${base()}/status`);
+      const match = /^subscribers: (\d+)/m.exec(body);
+      return status === 200 && match ? Number(match[1]) : undefined;
+    },
+    // Same URLs as Nchan: the load client and publisher treat it as Nchan.
     stream: () => ({ kind: 'nchan', hosts: LOOPBACK_HOSTS, port }),
     publishPaths: async () => [{ mode: 'nchan-http', baseUrl: base() }],
   };
