@@ -2,6 +2,7 @@
 // persistence. Events published meanwhile reach every client exactly once.
 import { createPublisher, type Publisher } from '@sse-gateway/publisher';
 import { Redis } from 'ioredis';
+import { createKeyspace } from '@sse-gateway/publisher/protocol';
 import { startGateway, type TestGateway } from '../helpers/gateway';
 import { startRedisServer, type RedisServer } from '../helpers/redis-server';
 import { SseClient } from '../helpers/sse-client';
@@ -88,9 +89,11 @@ describe('with data kept', () => {
     });
     const expected = await truth();
     expect([...expected.values()].flat()).toEqual(expect.arrayContaining(confirmed));
-    await expectExactDelivery(fleet, expected).catch((error: Error) => {
+    await expectExactDelivery(fleet, expected).catch(async (error: Error) => {
       const logs = gateways.flatMap((g) => g.logs.filter((l) => !l.includes('"stream ')));
-      throw new Error(`${error.message}\ngateway logs:\n${logs.slice(-30).join('\n')}`);
+      const live = CHANNELS.map((c) => createKeyspace(PREFIX).liveChannel(c));
+      const numsub = await admin.pubsub('NUMSUB', ...live);
+      throw new Error(`${error.message}\nsubscribers per channel: ${JSON.stringify(numsub)}\ngateway logs:\n${logs.slice(-30).join('\n')}`);
     });
     expect(fleet.clients.every(({ client }) => client.opens === 1)).toBe(true);
   });

@@ -35,9 +35,14 @@ function missingReport(fleet: Fleet, expected: ReadonlyMap<string, readonly stri
   return fleet.clients
     .flatMap(({ client, channels }) =>
       channels.map((channel) => {
-        const got = new Set(client.published.filter((e) => e.data.channel === channel).map((e) => e.data.id));
-        const missing = (expected.get(channel) ?? []).filter((id) => !got.has(id));
-        return missing.length === 0 ? '' : `${channel}: missing ${missing.length} of ${expected.get(channel)?.length}, first ${missing[0]} (opens ${client.opens})`;
+        const ids = client.published.filter((e) => e.data.channel === channel).map((e) => e.data.id as string);
+        const got = new Set(ids);
+        const want = expected.get(channel) ?? [];
+        const missing = want.filter((id) => !got.has(id));
+        const unexpected = ids.filter((id) => !want.includes(id));
+        const duplicates = ids.length - got.size;
+        if (missing.length === 0 && unexpected.length === 0 && duplicates === 0) return '';
+        return `${channel}: missing ${missing.length} of ${want.length} (first ${missing[0]}, last ${missing[missing.length - 1]}), unexpected ${unexpected.length} (first ${unexpected[0]}), duplicates ${duplicates}, last received ${ids[ids.length - 1]} (opens ${client.opens}, gaps ${client.events.filter((e) => e.type === 'gateway.gap').length})`;
       }),
     )
     .filter(Boolean)
