@@ -118,12 +118,14 @@ export class Channel {
         await this.catchUp();
       } while (this.again || this.heldOverflow);
     } catch (error) {
-      // Events may be waiting in history with no live message coming to reveal them: try again.
+      // Keep holding: what is held may follow events not read yet. Events may also be waiting in
+      // history with no live message coming to reveal them, so try again after a pause.
+      this.running = false;
       this.deps.logger.warn('channel catch-up failed; retrying', { channel: this.name, error: (error as Error).message });
       this.retryLater();
-    } finally {
-      this.finishSync();
+      return;
     }
+    this.finishSync();
   }
 
   /** Stops retries; the hub calls it when the last subscriber left. */
