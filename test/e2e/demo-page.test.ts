@@ -44,7 +44,6 @@ const logLines = (page: Page): Promise<{ id: string; text: string }[]> =>
     items.map((li) => ({ id: li.getAttribute('data-id') ?? '', text: li.querySelector('.message')?.textContent ?? '' })),
   );
 
-const connectionState = (page: Page): Promise<string | null> => page.locator('#connection').getAttribute('data-state');
 
 async function demoGateway(channel: string, env: Record<string, string> = {}, pageTokenTtlS?: number): Promise<TestGateway> {
   const secret = env['JWT_SECRET'] === undefined ? SECRET : new TextEncoder().encode(env['JWT_SECRET']);
