@@ -121,6 +121,7 @@ export function terminalReport(results: BenchResults): string {
       for (const note of r?.notes ?? []) out.push(`  ${who}: ${note}`);
       for (const step of r?.steps ?? []) {
         if (step.publishFailed > 0) out.push(`  ${who} ${rateText(step.rate)}: ${step.publishFailed} publishes failed: ${step.publishErrors[0] ?? ''}`);
+        if (step.firstAttempt) out.push(`  ${who} ${rateText(step.rate)}: re-run to confirm; the first run had p99 ${fmt(step.firstAttempt.latency.p99)} ms`);
         if (step.publisherBehind) out.push(`  ${who} ${rateText(step.rate)}: the publisher could not keep the rate (${kfmt(step.publishedPerSecond)}/s)`);
       }
     }

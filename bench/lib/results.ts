@@ -45,6 +45,8 @@ export interface StepResult {
   latency: LatencySummary;
   cdf: [number, number][];
   cpu: CpuSplit;
+  /** When the first run at this rate had p99 over the ladder's limit, this step is its confirming re-run and this was the first. */
+  firstAttempt?: { latency: LatencySummary; lost: number; deliveriesPerSecond: number };
 }
 
 export interface ScenarioResult {

@@ -119,7 +119,15 @@ async function ladderScenario(
           continue;
         }
         const perEvent = scenario === 'broadcast' ? opened.ok : 1;
-        const step = await runStep(context, { scenario, subscribers: opened.ok, channels: scenario === 'broadcast' ? 1 : connections, path: path.mode, rate }, perEvent, label);
+        const key: StepKey = { scenario, subscribers: opened.ok, channels: scenario === 'broadcast' ? 1 : connections, path: path.mode, rate };
+        let step = await runStep(context, key, perEvent, label);
+        if (rate !== 'max' && step.lost === 0 && step.latency.p99 > context.plan.p99LimitMs) {
+          // Client and server share 2 cores (and other work on the machine): a latency spike is
+          // confirmed by a second run before it ends the ladder. Both runs are kept in the JSON.
+          const first = step;
+          step = await runStep(context, key, perEvent, `${label} (again)`);
+          step.firstAttempt = { latency: first.latency, lost: first.lost, deliveriesPerSecond: first.deliveriesPerSecond };
+        }
         result.steps.push(step);
         context.progress.tick();
         // The first two rates always run (10k subscribers: 1 and 10 msg/s are both targets).
