@@ -27,6 +27,8 @@ export interface SseClientOptions {
 /** An `eventsource` client collecting every event it receives. */
 export class SseClient {
   readonly events: ReceivedEvent[] = [];
+  /** Date.now() when each event of `published` arrived. */
+  readonly receivedAt: number[] = [];
   opens = 0;
   errors: { status?: number; message?: string }[] = [];
   readonly source: EventSource;
@@ -53,6 +55,7 @@ export class SseClient {
     for (const type of options.types ?? [...BUNDLED_TYPES, ...CONTROL_TYPES]) {
       this.source.addEventListener(type, (event) => {
         this.events.push({ type, lastEventId: event.lastEventId, data: JSON.parse(event.data as string) as ReceivedEvent['data'] });
+        if (!type.startsWith('gateway.')) this.receivedAt.push(Date.now());
       });
     }
   }
