@@ -39,7 +39,8 @@ export async function waitUntil(
   }
 }
 
-function ping(port: number): Promise<boolean> {
+/** One PING on 127.0.0.1:`port` over a raw socket: true when it answers PONG. */
+export function ping(port: number): Promise<boolean> {
   return new Promise((resolve) => {
     const socket = connect({ port, host: '127.0.0.1' });
     let reply = '';
