@@ -1,13 +1,13 @@
 // Koa wiring only: error mapping, CORS, routes. Everything it serves is built in gateway.ts.
-import cors from '@koa/cors';
 import Router from '@koa/router';
 import Koa, { type Context, type Middleware } from 'koa';
 import { errorResponse, GatewayError } from './errors';
+import type { CorsPolicy } from './http/cors';
 import type { Logger } from './logger';
 
 export interface AppOptions {
   logger: Logger;
-  corsOrigins: string[] | undefined;
+  cors: CorsPolicy | undefined;
   /** Adds the routes. */
   routes: (router: Router) => void;
 }
@@ -16,7 +16,7 @@ export function createApp(options: AppOptions): Koa {
   const app = new Koa();
   app.proxy = false;
   app.use(errors(options.logger));
-  if (options.corsOrigins !== undefined) app.use(corsFor(options.corsOrigins));
+  if (options.cors !== undefined) app.use(options.cors.middleware());
   const router = new Router();
   options.routes(router);
   app.use(router.routes());
@@ -44,24 +44,4 @@ function errors(logger: Logger): Middleware {
       ctx.body = body;
     }
   };
-}
-
-/**
- * CORS from CORS_ORIGINS: an allowlist of origins (with credentials, so cookies and auth headers
- * may be sent), or `*` (any origin, never with credentials).
- */
-function corsFor(origins: string[]): Middleware {
-  const any = origins.includes('*');
-  const allowed = new Set(origins);
-  return cors({
-    origin: (ctx) => {
-      const origin = ctx.get('Origin');
-      if (any) return '*';
-      return allowed.has(origin) ? origin : '';
-    },
-    credentials: !any,
-    allowMethods: ['GET', 'POST', 'OPTIONS'],
-    allowHeaders: ['Authorization', 'Content-Type', 'Last-Event-ID', 'Cache-Control'],
-    maxAge: 600,
-  });
 }

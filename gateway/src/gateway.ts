@@ -12,7 +12,8 @@ import { Hub } from './hub/hub';
 import { Admission } from './http/admission';
 import { healthRoutes } from './http/health-routes';
 import { publishRoutes } from './http/publish-route';
-import { expireConnection, streamRoute } from './http/stream-route';
+import { corsPolicy } from './http/cors';
+import { expireConnection, isStreamRequest, streamRoute } from './http/stream-route';
 import type { Logger } from './logger';
 import { createMetrics, type Metrics } from './metrics';
 import type { Connection } from './sse/connection';
@@ -65,6 +66,7 @@ export function createGateway(config: Config, options: GatewayOptions): Gateway 
   let draining = false;
   const isReady = (): boolean => bus.connected && !draining;
   const parts: GatewayParts = { config, bus, verifier, metrics, logger };
+  const cors = config.corsOrigins === undefined ? undefined : corsPolicy(config.corsOrigins);
 
   const stream = streamRoute({
     hub, verifier, admission, logger, metrics, batcher, expiries,
@@ -73,18 +75,22 @@ export function createGateway(config: Config, options: GatewayOptions): Gateway 
     maxChannelsPerConnection: config.maxChannelsPerConnection,
     retryMs: config.retryMs,
     clientBufferBytes: config.clientBufferBytes,
+    cors,
   });
   const app = createApp({
     logger,
-    corsOrigins: config.corsOrigins,
+    cors,
     routes: (router) => {
       healthRoutes(router, { metrics, isReady });
-      router.get('/v1/stream', stream);
       publishRoutes(router, parts);
       options.routes?.(router, parts);
     },
   });
-  const server = createServer(app.callback());
+  const koa = app.callback();
+  const server = createServer((req, res) => {
+    if (isStreamRequest(req)) void stream(req, res);
+    else void koa(req, res);
+  });
 
   async function shutdown(): Promise<void> {
     if (draining) return;

@@ -1,10 +1,12 @@
-// GET /v1/stream: authenticate, check channels and cursor, join the hub, then take the socket over
-// from Koa (ctx.respond = false) to write pre-framed bytes and see backpressure directly.
-import type { Context } from 'koa';
+// GET /v1/stream: authenticate, check channels and cursor, join the hub, then own the socket to
+// write pre-framed bytes and see backpressure directly. Served by node:http straight, not through
+// Koa: a Koa context lives as long as its response, and a stream's response lives for hours (its
+// context, middleware closures and listeners cost ~5 KB per idle connection and time per connect).
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { allows } from '../auth/channel-patterns';
 import { readToken } from '../auth/token-source';
 import type { TokenVerifier } from '../auth/token-verifier';
-import { GatewayError } from '../errors';
+import { errorResponse, GatewayError } from '../errors';
 import type { Hub } from '../hub/hub';
 import { replayAndRelease, startPositions } from '../hub/replay';
 import { tokenExpiredNotice } from '../hub/items';
@@ -16,6 +18,7 @@ import type { Deadlines } from '../sse/deadlines';
 import { openingFrame } from '../sse/frame';
 import type { WriteBatcher } from '../sse/write-batcher';
 import type { Admission } from './admission';
+import type { CorsPolicy } from './cors';
 import { requestedChannels, requestedResume } from './stream-request';
 
 export interface StreamDeps {
@@ -31,6 +34,7 @@ export interface StreamDeps {
   maxChannelsPerConnection: number;
   retryMs: number;
   clientBufferBytes: number;
+  cors: CorsPolicy | undefined;
 }
 
 /** How long a new stream waits for a disconnected bus before it is refused with 503. */
@@ -43,7 +47,15 @@ export const STREAM_HEADERS = {
   'X-Accel-Buffering': 'no',
 } as const;
 
-export function streamRoute(deps: StreamDeps): (ctx: Context) => Promise<void> {
+/** True for the requests `streamRoute` serves. */
+export function isStreamRequest(req: IncomingMessage): boolean {
+  const url = req.url ?? '';
+  return req.method === 'GET' && (url === STREAM_PATH || url.startsWith(`${STREAM_PATH}?`));
+}
+
+const STREAM_PATH = '/v1/stream';
+
+export function streamRoute(deps: StreamDeps): (req: IncomingMessage, res: ServerResponse) => Promise<void> {
   const onClose = (connection: Connection, reason: CloseReason): void => {
     deps.hub.leave(connection, connection.memberships);
     deps.admission.release(connection.subject);
@@ -57,25 +69,25 @@ export function streamRoute(deps: StreamDeps): (ctx: Context) => Promise<void> {
     });
   };
 
-  return async (ctx) => {
+  async function open(req: IncomingMessage, res: ServerResponse, cors: Record<string, string>): Promise<void> {
     if (deps.isDraining()) throw new GatewayError('draining', 'this gateway is shutting down; reconnect to another');
-    const query = new URLSearchParams(ctx.querystring);
+    const query = new URLSearchParams((req.url ?? '').slice(STREAM_PATH.length + 1));
     const channels = requestedChannels(query, deps.maxChannelsPerConnection);
-    const token = readToken(ctx.headers, query);
+    const token = readToken(req.headers, query);
     if (token === undefined) throw new GatewayError('unauthorized', 'a bearer token is required (Authorization header, sse_token cookie or access_token parameter)');
     const claims = await deps.verifier.verify(token);
     const denied = channels.find((channel) => !allows(claims.subscribe, channel));
     if (denied !== undefined) throw new GatewayError('forbidden', `the token may not subscribe to channel ${denied}`);
-    const resume = requestedResume(ctx.get('Last-Event-ID') || undefined, query);
+    const resume = requestedResume(req.headers['last-event-id'] || undefined, query);
     if (!(await deps.hub.whenBusConnected(BUS_WAIT_MS))) {
       throw new GatewayError('bus_unavailable', 'the gateway has lost its message bus; retry shortly');
     }
     deps.admission.admit(claims.subject);
 
-    const socket = ctx.req.socket;
+    const socket = req.socket;
     const connection = new Connection({
       socket,
-      chunked: ctx.req.httpVersionMajor > 1 || ctx.req.httpVersionMinor >= 1,
+      chunked: req.httpVersionMajor > 1 || req.httpVersionMinor >= 1,
       channels,
       hashes: channels.map(channelHash),
       subject: claims.subject,
@@ -98,9 +110,7 @@ export function streamRoute(deps: StreamDeps): (ctx: Context) => Promise<void> {
     }
     if (connection.closed) return; // the client left while we were getting ready (onClose cleaned up)
 
-    ctx.respond = false;
-    const res = ctx.res;
-    res.writeHead(200, STREAM_HEADERS);
+    res.writeHead(200, { ...STREAM_HEADERS, ...cors });
     res.flushHeaders();
     connection.chunked = res.chunkedEncoding;
     socket.setNoDelay(true);
@@ -115,6 +125,22 @@ export function streamRoute(deps: StreamDeps): (ctx: Context) => Promise<void> {
       return 0;
     });
     if (replayed > 0) deps.metrics.replayedEvents.inc(replayed);
+  }
+
+  return async (req, res) => {
+    const cors = deps.cors?.corsHeaders(req.headers.origin) ?? {};
+    try {
+      await open(req, res, cors);
+    } catch (error) {
+      if (res.headersSent) return;
+      const { status, headers, body } = errorResponse(error);
+      if (!(error instanceof GatewayError)) {
+        // The path only: the query string may carry an access token.
+        deps.logger.error('stream request failed', { path: STREAM_PATH, error: (error as Error).stack ?? String(error) });
+      }
+      res.writeHead(status, { ...headers, ...cors, 'Content-Type': 'application/json; charset=utf-8' });
+      res.end(JSON.stringify(body));
+    }
   };
 }
 
