@@ -2,7 +2,7 @@
 // a Redis started here; a progress bar while it runs, then a table, a JSON file and an HTML report
 // in bench/results/. `npm run bench -- --help` for the options.
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { join, resolve } from 'node:path';
 import { Child } from './lib/children';
@@ -41,6 +41,7 @@ Options:
   --profile          run the gateway under node --cpu-prof (one profile per scenario) and print the
                      top self-time functions of each
   --no-http-publish  publish through the SDK only (skip POST /v1/publish)
+  --report <file>    run nothing: print the tables of a saved results JSON and rewrite its .html and .md
   --help             this text
 
 Output: a table on stdout, bench/results/bench-<time>.json and .html, .md (also latest.*).
@@ -53,6 +54,7 @@ interface Args {
   only: Set<string>;
   profile: boolean;
   httpPublish: boolean;
+  report?: string;
 }
 
 function parseArgs(argv: string[]): Args {
@@ -65,6 +67,7 @@ function parseArgs(argv: string[]): Args {
     } else if (arg === '--quick') args.quick = true;
     else if (arg === '--profile') args.profile = true;
     else if (arg === '--no-http-publish') args.httpPublish = false;
+    else if (arg === '--report' || arg.startsWith('--report=')) args.report = arg.includes('=') ? arg.split('=')[1] : argv[++i];
     else if (arg === '--compare' || arg.startsWith('--compare=')) {
       const value = arg.includes('=') ? arg.split('=')[1] : argv[++i];
       const names = (value ?? '').split(',');
@@ -132,8 +135,18 @@ async function runTarget(context: Context, args: Args): Promise<ScenarioResult[]
   return results;
 }
 
+/** Re-renders a saved run (after a change to the report, or to show it again). */
+function rerender(file: string): void {
+  const results = JSON.parse(readFileSync(file, 'utf8')) as BenchResults;
+  const base = file.replace(/\.json$/, '');
+  writeFileSync(`${base}.html`, htmlReport(results));
+  writeFileSync(`${base}.md`, markdownReport(results));
+  process.stdout.write(`${terminalReport(results)}\n\nwrote ${base}.html and ${base}.md\n`);
+}
+
 async function main(): Promise<void> {
   const args = parseArgs(process.argv.slice(2));
+  if (args.report !== undefined) return rerender(args.report);
   const plan = makePlan(args.quick, openFileLimit());
   const started = new Date();
   const outDir = resolve(__dirname, 'results');
