@@ -20,6 +20,8 @@ const ignore = (): void => undefined;
  * machinery, which showed in connect-rate profiles (one `info` per stream opened and closed).
  */
 export function createLogger(level: string, stream: NodeJS.WritableStream = process.stdout): Logger {
+  // A closed log pipe (EPIPE) must not bring the gateway down: there is nowhere to report it.
+  stream.on('error', ignore);
   const winstonLogger = winston.createLogger({
     level,
     format: winston.format.combine(winston.format.timestamp(), winston.format.json()),
