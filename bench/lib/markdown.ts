@@ -41,15 +41,15 @@ export function markdownReport(results: BenchResults): string {
   }
   for (const { title, gateway, others } of comparisons(results)) {
     out.push('', `**${title}**`, '');
-    out.push(row(['rate/s', 'gw deliv/s', 'gw p50 / p99 / max ms', 'gw lost', 'gw cores srv / cli',
+    out.push(row(['rate/s', 'gw deliv/s', 'gw p50 / p99 / max ms', 'gw lost', 'gw cores srv / cli', 'gw loop stall / GC ms',
       ...others.flatMap((o) => [`${o.title} deliv/s`, `${o.title} p50 / p99 / max ms`, `${o.title} lost`, `${o.title} cores srv / cli`, 'deliv ratio', 'p99 ratio'])]));
-    out.push(row(Array.from({ length: 5 + 6 * others.length }, (_, i) => (i === 0 ? '---' : '---:'))));
+    out.push(row(Array.from({ length: 6 + 6 * others.length }, (_, i) => (i === 0 ? '---' : '---:'))));
     const rates = [...new Set([...gateway.steps, ...others.flatMap((o) => o.result?.steps ?? [])].map((s) => s.rate))];
     const behind = (s: StepResult | undefined): string => (s?.publisherBehind ? ` (publisher reached ${k(s.publishedPerSecond)}/s)` : '');
     for (const rate of rates) {
       const g = gateway.steps.find((s) => s.rate === rate);
       const ns = others.map((o) => o.result?.steps.find((s) => s.rate === rate));
-      out.push(row([`${rate}${behind(g)}${ns.map(behind).join('')}`, ...cells(g),
+      out.push(row([`${rate}${behind(g)}${ns.map(behind).join('')}`, ...cells(g), g?.server ? `${f(g.server.eventLoopLagMaxMs, 0)} / ${f(Object.values(g.server.gcMs).reduce((a, b) => a + b, 0), 0)}` : '',
         ...ns.flatMap((n) => [...cells(n), ratio(g?.deliveriesPerSecond, n?.deliveriesPerSecond), ratio(g?.latency.p99, n?.latency.p99)])]));
     }
     const stops = [gateway.stoppedBecause ? `gateway stopped: ${gateway.stoppedBecause}` : '', ...others.map((o) => (o.result?.stoppedBecause ? `${o.title} stopped: ${o.result.stoppedBecause}` : ''))].filter(Boolean);

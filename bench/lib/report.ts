@@ -20,8 +20,15 @@ function cores(step: StepResult): string {
   return `${(server / step.cpu.wallS).toFixed(2)}/${(client / step.cpu.wallS).toFixed(2)}`;
 }
 
+/** The gateway's longest event-loop stall during the step, and its GC time (ms). */
+function stalls(step: StepResult): string {
+  if (!step.server) return '';
+  const gc = Object.values(step.server.gcMs).reduce((a, b) => a + b, 0);
+  return `${step.server.eventLoopLagMaxMs.toFixed(0)}/${gc.toFixed(0)}`;
+}
+
 function stepCells(step: StepResult | undefined): string[] {
-  if (step === undefined) return ['', '', '', '', '', '', ''];
+  if (step === undefined) return ['', '', '', '', '', '', '', ''];
   return [
     kfmt(step.publishedPerSecond),
     kfmt(step.deliveriesPerSecond),
@@ -30,6 +37,7 @@ function stepCells(step: StepResult | undefined): string[] {
     fmt(step.latency.max, 0),
     String(step.lost),
     cores(step),
+    stalls(step),
   ];
 }
 
@@ -105,7 +113,7 @@ export function terminalReport(results: BenchResults): string {
   }
   for (const { title, gateway, others } of comparisons(results)) {
     out.push(`\n${title}`);
-    const cols = ['pub/s', 'deliv/s', 'p50 ms', 'p99 ms', 'max ms', 'lost', 'cpu srv/cli'];
+    const cols = ['pub/s', 'deliv/s', 'p50 ms', 'p99 ms', 'max ms', 'lost', 'cpu srv/cli', 'loop/GC ms'];
     const header = ['rate', ...cols.map((c) => `gw ${c}`), ...others.flatMap((o) => [...cols.map((c) => `${o.short} ${c}`), 'deliv ratio', 'p99 ratio'])];
     const rates = [...new Set([...gateway.steps, ...others.flatMap((o) => o.result?.steps ?? [])].map((s) => s.rate))];
     const rows = rates.map((rate) => {
@@ -128,7 +136,8 @@ export function terminalReport(results: BenchResults): string {
   }
   out.push('\nTargets (gateway: SDK→Redis path; loss counts every path)');
   out.push(goalTable(results));
-  out.push('\ncpu srv/cli: cores busy in the server (gateway, all nginx processes, or the bare server) / in the load client during the step.');
+  out.push('\nloop/GC ms: the gateway\'s longest event-loop stall in the step and its total GC time (from its /metrics).');
+  out.push('cpu srv/cli: cores busy in the server (gateway, all nginx processes, or the bare server) / in the load client during the step.');
   out.push('\nCPU split (CPU seconds over the whole run, share of the total)');
   out.push(cpuTable(results));
   for (const note of results.notes) out.push(`note: ${note}`);

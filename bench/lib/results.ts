@@ -45,6 +45,8 @@ export interface StepResult {
   latency: LatencySummary;
   cdf: [number, number][];
   cpu: CpuSplit;
+  /** The gateway's own metrics over the step: GC time by kind (ms) and its event-loop lag (max, p99). */
+  server?: { gcMs: Record<string, number>; eventLoopLagMaxMs: number; eventLoopLagP99Ms: number };
   /** When the first run at this rate had p99 over the ladder's limit, this step is its confirming re-run and this was the first. */
   firstAttempt?: { latency: LatencySummary; lost: number; deliveriesPerSecond: number };
 }

@@ -8,7 +8,7 @@ import { cpuMeter, sleep, type ProcessGroups } from './proc';
 import type { Progress } from './progress';
 import type { BenchRedis } from './redis';
 import type { IdleResult, ScenarioResult, StepResult } from './results';
-import { SCHEMAS_DIR, type Target } from './targets';
+import { SCHEMAS_DIR, type ServerStats, type Target } from './targets';
 
 export interface Context {
   plan: Plan;
@@ -174,6 +174,7 @@ async function runStep(context: Context, key: StepKey, deliveriesPerEvent: numbe
   progress.show(`${context.target.name}: ${label}, ${pathLabel(key.path, context.target.name)}, ${rateText}`);
   await load.stats(true);
   const redisKills = await context.redis.outputBufferDisconnects();
+  const serverBefore = await context.target.serverStats?.(); // also starts a new event-loop-lag window
   const meter = cpuMeter(context.groups);
   const started = performance.now();
   const reply = await context.publisher.call({ t: 'run', rate: key.rate, durationMs: context.plan.stepMs });
@@ -183,6 +184,7 @@ async function runStep(context: Context, key: StepKey, deliveriesPerEvent: numbe
   const { stats, lastDeliveryMs } = await drain(context, expected, started, label, rateText);
   const cpu = meter();
   const redisSubscriberKills = (await context.redis.outputBufferDisconnects()) - redisKills;
+  const serverAfter = await context.target.serverStats?.();
   const activeS = Math.max(lastDeliveryMs - started, done.wallMs) / 1000;
   return {
     kind: 'step', ...key,
@@ -191,10 +193,17 @@ async function runStep(context: Context, key: StepKey, deliveriesPerEvent: numbe
     publishedPerSecond: done.published / (done.wallMs / 1000),
     expected, delivered: stats.received, lost: Math.max(0, expected - stats.received),
     gaps: stats.gaps, disorder: stats.disorder, droppedConnections: stats.dropped, redisSubscriberKills,
+    ...(serverBefore && serverAfter ? { server: serverDelta(serverBefore, serverAfter) } : {}),
     deliveriesPerSecond: stats.received / activeS,
     latency: stats.latency.summary(), cdf: stats.latency.cdf(),
     cpu,
   };
+}
+
+function serverDelta(before: ServerStats, after: ServerStats): NonNullable<StepResult['server']> {
+  const gcMs: Record<string, number> = {};
+  for (const [kind, seconds] of Object.entries(after.gcSeconds)) gcMs[kind] = (seconds - (before.gcSeconds[kind] ?? 0)) * 1000;
+  return { gcMs, eventLoopLagMaxMs: after.eventLoopLagMaxMs, eventLoopLagP99Ms: after.eventLoopLagP99Ms };
 }
 
 /** Waits until every expected delivery arrived or deliveries stopped; then takes (and resets) the stats. */

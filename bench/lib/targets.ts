@@ -27,8 +27,24 @@ export interface Target {
   /** Connections the server itself counts as open streams, when it says. */
   serverConnections(): Promise<number | undefined>;
   stream(): StreamTarget;
+  /** The server's own view (gateway: Prometheus default metrics), when it offers one. */
+  serverStats?(): Promise<ServerStats | undefined>;
   /** The publish paths to run, and what a publisher needs to use them. */
   publishPaths(): Promise<{ mode: PublishMode; baseUrl: string; token?: string }[]>;
+}
+
+/** From the gateway's /metrics: cumulative GC seconds by kind, and event-loop lag since the last scrape. */
+export interface ServerStats {
+  gcSeconds: Record<string, number>;
+  eventLoopLagMaxMs: number;
+  eventLoopLagP99Ms: number;
+}
+
+function parseServerStats(body: string): ServerStats {
+  const gcSeconds: Record<string, number> = {};
+  for (const match of body.matchAll(/^nodejs_gc_duration_seconds_sum\{kind="(\w+)"\} ([\d.e+-]+)$/gm)) gcSeconds[match[1]!] = Number(match[2]);
+  const gauge = (name: string): number => Number(new RegExp(`^${name} ([\\d.e+-]+)$`, 'm').exec(body)?.[1] ?? Number.NaN) * 1000;
+  return { gcSeconds, eventLoopLagMaxMs: gauge('nodejs_eventloop_lag_max_seconds'), eventLoopLagP99Ms: gauge('nodejs_eventloop_lag_p99_seconds') };
 }
 
 export interface GatewayOptions {
@@ -92,6 +108,10 @@ export function gatewayTarget(options: GatewayOptions): Target {
       const { status, body } = await httpGet(`${base()}/metrics`);
       const match = /^sse_connections(?:\{[^}]*\})? (\d+)/m.exec(body);
       return status === 200 && match ? Number(match[1]) : undefined;
+    },
+    async serverStats() {
+      const { status, body } = await httpGet(`${base()}/metrics`);
+      return status === 200 ? parseServerStats(body) : undefined;
     },
     stream: () => ({ kind: 'gateway', hosts: LOOPBACK_HOSTS, port, jwtSecret: secret }),
     async publishPaths() {
