@@ -1,7 +1,12 @@
 // Events often arrive in bursts (one Redis read can carry many messages). A connection's socket is
-// corked on its first write of a tick and all of them are uncorked once, after the current I/O
-// callbacks: N small writes per socket become one writev. Unsent bytes are judged after the
-// uncork, when the kernel has taken what it can, so a burst is not mistaken for a slow client.
+// corked on its first write and all corked sockets are uncorked together in one flush: N writes
+// per socket become one writev. Unsent bytes are judged after the uncork, when the kernel has
+// taken what it can, so a burst is not mistaken for a slow client.
+//
+// Broadcast cost is one send syscall per socket per flush (profiles: ~80% of the gateway's CPU at
+// 1,000+ subscribers), whatever the number of events in it. So after a flush that took D ms the
+// next one waits at least D ms: idle, flushes follow at once; loaded, each flush carries more
+// events and flushing takes at most about half the process's time.
 
 /** What the batcher needs of a connection. */
 export interface Corkable {
@@ -12,24 +17,34 @@ export interface Corkable {
 
 export class WriteBatcher {
   private held: Corkable[] = [];
-  private scheduled: NodeJS.Immediate | undefined;
+  private scheduled: NodeJS.Immediate | NodeJS.Timeout | undefined;
+  /** performance.now() before which no flush starts. */
+  private quietUntil = 0;
 
-  /** Corks `target` until the end of this turn of the event loop. Call once per turn (see Connection). */
+  /** Corks `target` until the next flush. Call once per flush (see Connection). */
   hold(target: Corkable): void {
     target.cork();
     this.held.push(target);
-    this.scheduled ??= setImmediate(this.flush);
+    if (this.scheduled !== undefined) return;
+    const wait = this.quietUntil - performance.now();
+    this.scheduled = wait > 1 ? setTimeout(this.flush, wait) : setImmediate(this.flush);
   }
 
   readonly flush = (): void => {
     this.scheduled = undefined;
+    const started = performance.now();
     const held = this.held;
     this.held = [];
     for (const target of held) target.flush();
+    const finished = performance.now();
+    this.quietUntil = finished + (finished - started);
   };
 
   close(): void {
-    if (this.scheduled !== undefined) clearImmediate(this.scheduled);
+    if (this.scheduled !== undefined) {
+      clearTimeout(this.scheduled as NodeJS.Timeout);
+      clearImmediate(this.scheduled as NodeJS.Immediate);
+    }
     this.flush();
   }
 }
