@@ -41,6 +41,7 @@ Options:
   --profile          run the gateway under node --cpu-prof (one profile per scenario) and print the
                      top self-time functions of each
   --no-http-publish  publish through the SDK only (skip POST /v1/publish)
+  --no-gateway       run only the --compare targets (to look at one of them again)
   --report <file>    run nothing: print the tables of a saved results JSON and rewrite its .html and .md
   --help             this text
 
@@ -55,10 +56,11 @@ interface Args {
   profile: boolean;
   httpPublish: boolean;
   report?: string;
+  gateway: boolean;
 }
 
 function parseArgs(argv: string[]): Args {
-  const args: Args = { quick: false, nchan: false, bare: false, only: new Set(['idle', 'broadcast', 'channels']), profile: false, httpPublish: true };
+  const args: Args = { quick: false, nchan: false, bare: false, only: new Set(['idle', 'broadcast', 'channels']), profile: false, httpPublish: true, gateway: true };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
     if (arg === '--help' || arg === '-h') {
@@ -67,6 +69,7 @@ function parseArgs(argv: string[]): Args {
     } else if (arg === '--quick') args.quick = true;
     else if (arg === '--profile') args.profile = true;
     else if (arg === '--no-http-publish') args.httpPublish = false;
+    else if (arg === '--no-gateway') args.gateway = false;
     else if (arg === '--report' || arg.startsWith('--report=')) args.report = arg.includes('=') ? arg.split('=')[1] : argv[++i];
     else if (arg === '--compare' || arg.startsWith('--compare=')) {
       const value = arg.includes('=') ? arg.split('=')[1] : argv[++i];
@@ -168,8 +171,8 @@ async function main(): Promise<void> {
     await Promise.allSettled([load.stop(), publisher.stop()]);
     await redis.stop();
   };
-  const targets: Target[] = [gatewayTarget({ redis, profileDir, httpPublish: args.httpPublish, logFile: join(outDir, `gateway-${stamp}.log`) })];
-  if (args.nchan && missing === undefined) targets.push(nchanTarget(redis));
+  const targets: Target[] = args.gateway ? [gatewayTarget({ redis, profileDir, httpPublish: args.httpPublish, logFile: join(outDir, `gateway-${stamp}.log`) })] : [];
+  if (args.nchan && missing === undefined) targets.push(nchanTarget(redis, join(outDir, `nginx-${stamp}.log`)));
   if (args.bare) targets.push(bareTarget());
   process.on('SIGINT', () => {
     if (interrupted) process.exit(130);

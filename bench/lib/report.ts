@@ -134,6 +134,7 @@ export function terminalReport(results: BenchResults): string {
       }
     }
   }
+  if (!results.scenarios.some((s) => s.target === 'gateway')) out.push(plainSteps(results));
   out.push('\nTargets (gateway: SDK→Redis path; loss counts every path)');
   out.push(goalTable(results));
   out.push('\nloop/GC ms: the gateway\'s longest event-loop stall in the step and its total GC time (from its /metrics).');
@@ -141,6 +142,16 @@ export function terminalReport(results: BenchResults): string {
   out.push('\nCPU split (CPU seconds over the whole run, share of the total)');
   out.push(cpuTable(results));
   for (const note of results.notes) out.push(`note: ${note}`);
+  return out.join('\n');
+}
+
+/** Without the gateway there is nothing to compare against: each target's steps as they are. */
+function plainSteps(results: BenchResults): string {
+  const out: string[] = [];
+  for (const scenario of results.scenarios.filter((s) => s.steps.length > 0)) {
+    out.push(`\n${scenario.target}: ${scenario.label}`);
+    out.push(table(['rate', 'pub/s', 'deliv/s', 'p50 ms', 'p99 ms', 'max ms', 'lost', 'cpu srv/cli', ''], scenario.steps.map((s) => [rateText(s.rate), ...stepCells(s)])));
+  }
   return out.join('\n');
 }
 

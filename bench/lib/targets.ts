@@ -1,7 +1,7 @@
 // The servers under test, behind one interface: the gateway (one Node process, Redis bus, JWT)
 // and Nchan (nginx with 2 workers and Redis storage). Each is started fresh for every scenario.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, rmSync, writeFileSync, writeSync } from 'node:fs';
+import { appendFileSync, closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { PublishMode, StreamTarget } from './messages';
@@ -167,6 +167,9 @@ http {
   uwsgi_temp_path ${dir}/uwsgi;
   scgi_temp_path ${dir}/scgi;
   upstream bench_redis { nchan_redis_server "${redisUrl}"; }
+  # Nchan keeps messages in shared memory too, until nchan_message_timeout: the default 128M fills
+  # up in the channels scenario ("ngx_slab_alloc() failed: no memory") and delivery stops.
+  nchan_shared_memory_size 1024M;
   server {
     listen ${port};
     location = /sub {
@@ -187,18 +190,21 @@ http {
 `;
 }
 
-export function nchanTarget(redis: BenchRedis): Target {
+/** `logFile`: nginx's error log of every scenario is appended here when nginx stops. */
+export function nchanTarget(redis: BenchRedis, logFile: string): Target {
   let child: ChildProcess | undefined;
   let dir = '';
   let port = 0;
   let workers: number[] = [];
   let forgetWorkers: () => void = () => undefined;
+  let scenarioTag = '';
   const base = (): string => `http://127.0.0.1:${port}`;
   const version = nchanVersion();
   return {
     name: 'nchan',
     version,
-    async start() {
+    async start(scenario) {
+      scenarioTag = scenario;
       port = await freePort();
       dir = mkdtempSync(join(tmpdir(), 'sse-bench-nginx-'));
       for (const sub of ['body', 'proxy', 'fastcgi', 'uwsgi', 'scgi']) mkdirSync(join(dir, sub));
@@ -218,7 +224,11 @@ export function nchanTarget(redis: BenchRedis): Target {
       forgetWorkers();
       child = undefined;
       workers = [];
-      if (dir !== '') rmSync(dir, { recursive: true, force: true });
+      if (dir !== '') {
+        const errors = join(dir, 'error.log');
+        if (existsSync(errors)) appendFileSync(logFile, `--- ${new Date().toISOString()} nginx ${scenarioTag}\n${readFileSync(errors, 'latin1')}`);
+        rmSync(dir, { recursive: true, force: true });
+      }
     },
     pids: () => (child?.pid === undefined ? [] : [child.pid, ...workers]),
     rss() {
