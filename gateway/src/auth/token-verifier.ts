@@ -1,7 +1,7 @@
 // JWT verification with jose against the one configured key: a shared secret (HS256), a PEM
 // public key (only its own type's algorithms) or a JWKS endpoint (asymmetric algorithms only).
 // Every failure is GatewayError('invalid_token') with a short reason that never includes the token.
-import { createPublicKey, webcrypto, type KeyObject } from 'node:crypto';
+import { createHash, createPublicKey, webcrypto, type KeyObject } from 'node:crypto';
 import { createRemoteJWKSet, jwtVerify, type JWTPayload, type JWTVerifyGetKey, type JWTVerifyOptions } from 'jose';
 import type { Config } from '../config';
 import { GatewayError } from '../errors';
@@ -68,14 +68,14 @@ export function createTokenVerifier(
       throw toGatewayError(error);
     }
     const claims = claimsOf(payload);
-    cache.set(token, claims, Date.now());
+    cache.set(cacheKey(token), claims, Date.now());
     return claims;
   }
 
   return {
     verify(token) {
       if (token.length > MAX_TOKEN_LENGTH) return Promise.reject(new GatewayError('invalid_token', 'token too long'));
-      const cached = cache.get(token, Date.now());
+      const cached = cache.get(cacheKey(token), Date.now());
       if (cached !== undefined) return Promise.resolve(cached);
       let pending = inFlight.get(token);
       if (pending === undefined) {
@@ -88,6 +88,15 @@ export function createTokenVerifier(
       cache.clear();
     },
   };
+}
+
+/**
+ * Cache entries are keyed by the token's SHA-256, not the token: a stream outlives its handshake,
+ * and 10,000 cached tokens of ~400 bytes each would cost as much memory as the idle connections'
+ * own sockets. (It also keeps bearer tokens out of long-lived memory.)
+ */
+function cacheKey(token: string): string {
+  return createHash('sha256').update(token).digest('base64');
 }
 
 function keyPlan(jwt: Config['jwt'], options: TokenVerifierOptions): KeyPlan {
