@@ -6,6 +6,7 @@ import { Writable } from 'node:stream';
 import { loadConfig } from '../../gateway/src/config';
 import { createGateway, type Gateway, type GatewayOptions } from '../../gateway/src/gateway';
 import { createLogger } from '../../gateway/src/logger';
+import { freePort } from './free-port';
 import { TEST_JWT_SECRET } from './tokens';
 import { waitFor } from './wait-for';
 
@@ -56,39 +57,40 @@ export interface GatewayProcess {
   kill(signal?: NodeJS.Signals): Promise<number | string>;
 }
 
-/** Starts `node gateway/dist/main.js` and waits for its "listening" line, then (unless `ready: false`) for /readyz. */
+/**
+ * Starts `node gateway/dist/main.js` on a free port (or `env.PORT`) and waits until it answers
+ * /healthz, then (unless `ready: false`) /readyz. `nodeArgs` go to node (e.g. `--cpu-prof`).
+ */
 export async function spawnGateway(
   env: Record<string, string | undefined> = {},
-  { timeoutMs = 15000, ready = true }: { timeoutMs?: number; ready?: boolean } = {},
+  { timeoutMs = 15000, ready = true, nodeArgs = [] }: { timeoutMs?: number; ready?: boolean; nodeArgs?: string[] } = {},
 ): Promise<GatewayProcess> {
-  const child = spawn(process.execPath, [GATEWAY_MAIN], {
-    env: { PATH: process.env['PATH'], ...gatewayEnv(env) } as NodeJS.ProcessEnv,
+  const port = env['PORT'] !== undefined && env['PORT'] !== '0' ? Number(env['PORT']) : await freePort();
+  const child = spawn(process.execPath, [...nodeArgs, GATEWAY_MAIN], {
+    env: { PATH: process.env['PATH'], ...gatewayEnv(env), PORT: String(port) } as NodeJS.ProcessEnv,
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const logs: string[] = [];
+  lines(child.stdout, (line) => logs.push(line));
+  lines(child.stderr, (line) => logs.push(line));
   const exited = new Promise<number | string>((resolve) => child.once('exit', (code, signal) => resolve(code ?? signal ?? -1)));
-  const port = await new Promise<number>((resolve, reject) => {
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL'); // never leave a half-started gateway behind
-      reject(new Error(`gateway did not start within ${timeoutMs} ms:\n${logs.join('\n')}`));
-    }, timeoutMs);
-    const onLine = (line: string): void => {
-      logs.push(line);
-      const match = /"message":"listening".*"port":(\d+)/.exec(line) ?? /"port":(\d+).*"message":"listening"/.exec(line);
-      if (match) {
-        clearTimeout(timer);
-        resolve(Number(match[1]));
-      }
-    };
-    lines(child.stdout, onLine);
-    lines(child.stderr, onLine);
-    void exited.then((code) => {
-      clearTimeout(timer);
-      reject(new Error(`gateway exited (${code}) before listening:\n${logs.join('\n')}`));
-    });
-  });
+  let gone: number | string | undefined;
+  void exited.then((code) => (gone = code));
   const url = `http://127.0.0.1:${port}`;
-  if (ready) await waitFor(async () => (await fetch(`${url}/readyz`)).status === 200, { timeoutMs, message: `${url}/readyz` });
+  // True once the path answers 200, or once the process is gone (checked right after).
+  const answers = (path: string) => async (): Promise<boolean> =>
+    gone !== undefined || (await fetch(`${url}${path}`).catch(() => undefined))?.status === 200;
+  const started = async (path: string): Promise<void> => {
+    await waitFor(answers(path), { timeoutMs, message: `${url}${path}` });
+    if (gone !== undefined) throw new Error(`gateway exited (${gone}) while starting`);
+  };
+  try {
+    await started('/healthz');
+    if (ready) await started('/readyz');
+  } catch (error) {
+    child.kill('SIGKILL'); // never leave a half-started gateway behind
+    throw new Error(`${(error as Error).message}\n${logs.join('\n')}`);
+  }
   return {
     child,
     url,

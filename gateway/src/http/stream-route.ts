@@ -110,6 +110,7 @@ export function streamRoute(deps: StreamDeps): (req: IncomingMessage, res: Serve
     }
     if (connection.closed) return; // the client left while we were getting ready (onClose cleaned up)
 
+    connection.batch(); // the response head and the opening block leave in one write
     res.writeHead(200, { ...STREAM_HEADERS, ...cors });
     res.flushHeaders();
     connection.chunked = res.chunkedEncoding;

@@ -87,10 +87,15 @@ export class Connection implements Corkable {
     this.write(eventFrame(this.cursor(), tail));
   }
 
-  /** Writes bytes, corked until the end of the tick (see WriteBatcher). */
+  /** Holds this connection's writes (its socket's) until the batcher's next flush. */
+  batch(): void {
+    if (!this.corked) this.batcher.hold(this);
+  }
+
+  /** Writes bytes, corked until the batcher's next flush. */
   write(frame: Frame): void {
     if (this.closed) return;
-    if (!this.corked) this.batcher.hold(this);
+    this.batch();
     this.lastWriteTick = this.clock.tick;
     this.socket.write(this.chunked ? frame.chunked : frame.raw);
   }
