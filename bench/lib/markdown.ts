@@ -1,5 +1,5 @@
 // The results as Markdown tables (bench/results/latest.md), for pasting into bench/README.md.
-import { goalRows } from './goals';
+import { goalRows, verdict } from './goals';
 import { comparisons, othersIn } from './report';
 import type { BenchResults, StepResult } from './results';
 
@@ -60,7 +60,7 @@ export function markdownReport(results: BenchResults): string {
   }
   out.push('', '**Targets of issue 7** (gateway: SDK→Redis path unless stated; loss counts every path)', '');
   out.push(row(['target', 'gateway', 'met?', ...present.map((o) => o.title)]), row(['---', '---', '---', ...present.map(() => '---')]));
-  for (const r of goalRows(results)) out.push(row([r.goal, r.gateway, r.met === undefined ? 'not run' : r.met ? 'met' : '**missed**', ...present.map((o) => r.others[o.name] ?? '')]));
+  for (const r of goalRows(results)) out.push(row([r.goal, r.gateway, verdict(results, r.met, '**missed**'), ...present.map((o) => r.others[o.name] ?? '')]));
   out.push('', '**CPU split** over the run (CPU seconds)', '');
   const names = [...new Set(results.scenarios.flatMap((s) => [...(s.idle ? [s.idle.cpu] : []), ...s.steps.map((x) => x.cpu)]).flatMap((c) => Object.keys(c.seconds)))];
   out.push(row(['run against', ...names]), row(['---', ...names.map(() => '---:')]));
