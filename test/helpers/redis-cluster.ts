@@ -1,12 +1,13 @@
 // A real local Redis Cluster for tests: three masters (redis-server --cluster-enabled yes) on free
 // ports, joined by `redis-cli --cluster create … --cluster-replicas 0`. No replicas, no persistence.
+// Needs the redis-server and redis-cli binaries, and says so when they are missing.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { Cluster } from 'ioredis';
 import { freePort } from './free-port';
-import { waitForPing } from './redis-server';
+import { hasRedisServerBinary, waitForPing } from './redis-server';
+import { scratchDir } from './scratch';
 import { waitFor } from './wait-for';
 
 export interface RedisClusterNode {
@@ -22,7 +23,8 @@ export interface RedisClusterServer {
 }
 
 export async function startRedisCluster(masters = 3): Promise<RedisClusterServer> {
-  const dir = mkdtempSync(join(tmpdir(), 'sse-cluster-'));
+  if (!hasRedisServerBinary()) throw new Error('the Redis Cluster tests need the redis-server and redis-cli binaries on the PATH (apt-get install redis-server)');
+  const dir = scratchDir('cluster');
   const children: ChildProcess[] = [];
   const nodes: RedisClusterNode[] = [];
   const dispose = async (): Promise<void> => {
@@ -31,8 +33,9 @@ export async function startRedisCluster(masters = 3): Promise<RedisClusterServer
   };
   try {
     for (let i = 0; i < masters; i += 1) {
-      const port = await freePort();
-      children.push(spawnNode(port, dir));
+      // The cluster bus port is set explicitly: the default (port + 10000) may be taken or past 65535.
+      const [port, busPort] = [await freePort(), await freePort()];
+      children.push(spawnNode(port, busPort, dir));
       nodes.push({ host: '127.0.0.1', port });
     }
     await Promise.all(nodes.map((node) => waitForPing(node.port)));
@@ -45,8 +48,9 @@ export async function startRedisCluster(masters = 3): Promise<RedisClusterServer
   return { nodes, connect: () => new Cluster(nodes, { shardedSubscribers: true }), dispose };
 }
 
-function spawnNode(port: number, dir: string): ChildProcess {
-  const args = ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', '', '--appendonly', 'no',
+function spawnNode(port: number, busPort: number, dir: string): ChildProcess {
+  const args = ['--port', String(port), '--cluster-port', String(busPort), '--bind', '127.0.0.1', '--dir', dir,
+    '--pidfile', join(dir, `redis-${port}.pid`), '--save', '', '--appendonly', 'no',
     '--loglevel', 'warning', '--cluster-enabled', 'yes', '--cluster-config-file', `nodes-${port}.conf`,
     '--cluster-node-timeout', '2000'];
   return spawn('redis-server', args, { stdio: 'ignore' });

@@ -1,11 +1,11 @@
 // Real Redis servers for tests: a redis-server binary on the PATH when there is one, else a
 // container via testcontainers. Never a mock.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { ping } from '../../deploy/local/redis';
 import { freePort } from './free-port';
+import { scratchDir } from './scratch';
 
 export interface RedisServer {
   readonly url: string;
@@ -34,8 +34,8 @@ export async function startRedisServer(options: RedisServerOptions = {}): Promis
 
 async function startRedisProcess(options: RedisServerOptions): Promise<RedisServer> {
   const port = await freePort();
-  const dir = mkdtempSync(join(tmpdir(), 'sse-redis-'));
-  const args = ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', '', '--loglevel', 'warning',
+  const dir = scratchDir('redis');
+  const args = ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--pidfile', join(dir, 'redis.pid'), '--save', '', '--loglevel', 'warning',
     '--appendonly', options.persist ? 'yes' : 'no', '--appendfsync', 'always'];
   let child: ChildProcess | undefined;
   const stop = async ({ kill = false } = {}): Promise<void> => {

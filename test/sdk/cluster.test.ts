@@ -4,13 +4,13 @@ import { Cluster } from 'ioredis';
 import { createPublisher } from '@sse-gateway/publisher';
 import { createKeyspace, historyEntryOf } from '@sse-gateway/publisher/protocol';
 import { waitFor } from '../helpers/wait-for';
-import { startCluster, type LocalCluster } from './cluster';
+import { startRedisCluster, type RedisClusterServer } from '../helpers/redis-cluster';
 import { statusEvent } from './support';
 
-let cluster: LocalCluster;
+let cluster: RedisClusterServer;
 
 beforeAll(async () => {
-  cluster = await startCluster();
+  cluster = await startRedisCluster();
 }, 60000);
 
 afterAll(async () => {
