@@ -5,6 +5,8 @@ import { errorResponse, GatewayError } from './errors';
 import type { CorsPolicy } from './http/cors';
 import type { Logger } from './logger';
 
+const CLIENT_GONE = new Set(['ECONNRESET', 'EPIPE', 'ECONNABORTED', 'ERR_STREAM_PREMATURE_CLOSE']);
+
 export interface AppOptions {
   logger: Logger;
   cors: CorsPolicy | undefined;
@@ -15,6 +17,12 @@ export interface AppOptions {
 export function createApp(options: AppOptions): Koa {
   const app = new Koa();
   app.proxy = false;
+  // Koa's default prints a stack trace on stderr for every error it sees, including clients that
+  // hang up mid-request: ignore those, log the rest as one line.
+  app.on('error', (error: NodeJS.ErrnoException) => {
+    if (CLIENT_GONE.has(error.code ?? '')) return;
+    options.logger.warn('request error', { error: error.message, code: error.code });
+  });
   app.use(errors(options.logger));
   if (options.cors !== undefined) app.use(options.cors.middleware());
   const router = new Router();
