@@ -63,7 +63,7 @@ export class Connection implements Corkable {
     this.lastWriteTick = init.clock.tick;
     this.onClose = init.onClose;
     this.positions = new Array<StreamIdParts>(init.channels.length);
-    this.socket.once('close', this.onSocketClose);
+    this.socket.on('close', this.onSocketClose); // not once(): its wrapper costs memory per connection; markClosed removes it
   }
 
   get singleChannel(): boolean {
