@@ -10,6 +10,8 @@ export interface Frame {
 }
 
 const CRLF = Buffer.from('\r\n');
+const CR = 0x0d;
+const LF = 0x0a;
 
 export function frameOf(payload: Buffer): Frame {
   const head = Buffer.from(`${payload.length.toString(16)}\r\n`, 'latin1');
@@ -17,15 +19,36 @@ export function frameOf(payload: Buffer): Frame {
   return { chunked, raw: chunked.subarray(head.length, head.length + payload.length) };
 }
 
+// Event frames are built per event on the delivery path: each is one allocation, written in place
+// (type and cursor are ASCII: validated event types, base64url cursors).
+
 /** `event: <type>\ndata: <envelope>\n\n`: the part of an event's block every connection shares. */
 export function eventTail(type: string, envelope: Buffer | string): Buffer {
-  const data = typeof envelope === 'string' ? Buffer.from(envelope) : envelope;
-  return Buffer.concat([Buffer.from(`event: ${type}\ndata: `, 'latin1'), data, Buffer.from('\n\n', 'latin1')]);
+  const dataLength = typeof envelope === 'string' ? Buffer.byteLength(envelope) : envelope.length;
+  const tail = Buffer.allocUnsafe(7 + type.length + 7 + dataLength + 2);
+  let at = tail.write('event: ', 0, 'latin1');
+  at += tail.write(type, at, 'latin1');
+  at += tail.write('\ndata: ', at, 'latin1');
+  at += typeof envelope === 'string' ? tail.write(envelope, at, 'utf8') : envelope.copy(tail, at);
+  tail[at] = LF;
+  tail[at + 1] = LF;
+  return tail;
 }
 
-/** A whole event block: `id: <cursor>\n` then the shared tail. */
+/** A whole event block: `id: <cursor>\n` then the shared tail, chunk-framed. */
 export function eventFrame(cursor: string, tail: Buffer): Frame {
-  return frameOf(Buffer.concat([Buffer.from(`id: ${cursor}\n`, 'latin1'), tail]));
+  const payloadLength = 4 + cursor.length + 1 + tail.length;
+  const hex = payloadLength.toString(16);
+  const headLength = hex.length + 2;
+  const chunked = Buffer.allocUnsafe(headLength + payloadLength + 2);
+  let at = chunked.write(hex, 0, 'latin1');
+  at += chunked.write('\r\nid: ', at, 'latin1');
+  at += chunked.write(cursor, at, 'latin1');
+  chunked[at++] = LF;
+  at += tail.copy(chunked, at);
+  chunked[at] = CR;
+  chunked[at + 1] = LF;
+  return { chunked, raw: chunked.subarray(headLength, headLength + payloadLength) };
 }
 
 /** The first block of every stream: the reconnection delay and the starting cursor (no event is dispatched). */
