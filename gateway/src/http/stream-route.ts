@@ -57,6 +57,7 @@ const STREAM_PATH = '/v1/stream';
 
 export function streamRoute(deps: StreamDeps): (req: IncomingMessage, res: ServerResponse) => Promise<void> {
   const onClose = (connection: Connection, reason: CloseReason): void => {
+    connection.expiry?.cancel();
     deps.hub.leave(connection, connection.memberships);
     deps.admission.release(connection.subject);
     if (reason === 'slow') deps.metrics.slowClientDisconnects.inc();
@@ -118,7 +119,7 @@ export function streamRoute(deps: StreamDeps): (req: IncomingMessage, res: Serve
     socket.setNoDelay(true);
     socket.setTimeout(0);
     connection.write(openingFrame(deps.retryMs, connection.cursor()));
-    if (claims.expiresAt !== undefined) deps.expiries.add(claims.expiresAt, connection);
+    if (claims.expiresAt !== undefined) connection.expiry = deps.expiries.add(claims.expiresAt, connection);
     deps.logger.info('stream opened', { subject: claims.subject, channels, resume: resume.kind });
 
     const replayed = await replayAndRelease(deps.hub, connection, resume.kind === 'earliest').catch((error: unknown) => {

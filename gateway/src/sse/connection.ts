@@ -4,6 +4,7 @@ import type { Socket } from 'node:net';
 import type { StreamIdParts } from '@sse-gateway/publisher/protocol';
 import { encodeCursor, type ChannelHash } from './cursor';
 import { END_OF_CHUNKS, eventFrame, type Frame } from './frame';
+import type { Deadline } from './deadlines';
 import type { Corkable, WriteBatcher } from './write-batcher';
 import type { Subscriber } from '../hub/channel';
 
@@ -35,6 +36,8 @@ export class Connection implements Corkable {
   /** Last delivered id per channel (same order as `channels`); set before the stream starts. */
   readonly positions: StreamIdParts[];
   eventsSent = 0;
+  /** Its token's expiry in the gateway's deadline heap, cancelled when it closes. */
+  expiry: Deadline | undefined;
   /** The hub's records of this connection in each channel (set once joined). */
   memberships: readonly Subscriber[] = [];
   /** The heartbeat tick of the last write (see Heartbeat). */
