@@ -4,7 +4,7 @@ import { createPublisher, type Publisher } from '@sse-gateway/publisher';
 import { compileEnvelopeValidator } from '@sse-gateway/schemas';
 import { startGateway, type TestGateway } from '../helpers/gateway';
 import { testRedisUrl, uniquePrefix } from '../helpers/redis';
-import { rawStream, SseClient } from '../helpers/sse-client';
+import { parseBlocks, rawStream, SseClient } from '../helpers/sse-client';
 import { mintToken } from '../helpers/tokens';
 import { waitFor } from '../helpers/wait-for';
 
@@ -105,4 +105,27 @@ test('a client only receives the channels it asked for', async () => {
   const { id } = await publisher.publish({ channel: 'execution:only-a', type: 'execution.status', data: { executionId: 'a', status: 'queued' } });
   const events = await c.waitForEvents(1);
   expect(events.map((e) => e.data.id)).toEqual([id]);
+});
+
+test('an HTTP/1.0 client (a proxy speaking 1.0 upstream) gets the same SSE bytes without chunking', async () => {
+  const { connect } = await import('node:net');
+  const token = await mintToken();
+  const socket = connect({ port: Number(new URL(gw.url).port), host: '127.0.0.1' });
+  let text = '';
+  socket.setEncoding('latin1');
+  socket.on('data', (chunk: string) => (text += chunk));
+  try {
+    socket.write(`GET /v1/stream?channel=execution:h10 HTTP/1.0\r\nAuthorization: Bearer ${token}\r\n\r\n`);
+    await waitFor(() => text.includes('\r\n\r\n') && text.split('\r\n\r\n')[1]?.includes('\n\n'), { message: 'the head and the opening block' });
+    const { id } = await publisher.publish({ channel: 'execution:h10', type: 'execution.status', data: { executionId: 'h', status: 'running' } });
+    await waitFor(() => text.includes(`"id":"${id}"`), { message: 'the event' });
+    const [head, body] = text.split('\r\n\r\n') as [string, string];
+    expect(head).toMatch(/^HTTP\/1\.1 200 OK/);
+    expect(head.toLowerCase()).not.toContain('transfer-encoding');
+    const blocks = parseBlocks(body);
+    expect(blocks[0]?.['retry']).toBe('1500');
+    expect(blocks.find((b) => b['event'] === 'execution.status')?.['data']).toContain(`"id":"${id}"`);
+  } finally {
+    socket.destroy();
+  }
 });
