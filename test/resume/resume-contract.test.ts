@@ -70,7 +70,9 @@ describe.each(buses)('%s', (_name, makeHarness) => {
     const client = await connect(channels, 'earliest');
     const events = await client.waitForEvents(n);
     client.close();
-    return (events[n - 1] as ReceivedEvent).lastEventId;
+    const nth = events[n - 1] as ReceivedEvent;
+    expect(nth.data.id).toBe(ids[n - 1]); // the cursor really is the one after event n
+    return nth.lastEventId;
   }
 
   test('resume after a reconnect: exactly the events after the cursor, in order', async () => {

@@ -2,7 +2,6 @@ import { Redis } from 'ioredis';
 import { TransportError } from '../errors';
 import type { Keyspace } from '../protocol/keys';
 import { storeEvents, type RedisClient } from '../protocol/store';
-import type { PreparedEvent } from '../protocol/validate';
 import type { Transport } from './transport';
 
 export interface RedisTransportOptions {
