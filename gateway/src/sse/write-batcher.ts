@@ -17,7 +17,7 @@ export interface Corkable {
 
 export class WriteBatcher {
   private held: Corkable[] = [];
-  private scheduled: NodeJS.Immediate | NodeJS.Timeout | undefined;
+  private scheduled: { kind: 'immediate'; handle: NodeJS.Immediate } | { kind: 'timeout'; handle: NodeJS.Timeout } | undefined;
   /** performance.now() before which no flush starts. */
   private quietUntil = 0;
 
@@ -27,7 +27,7 @@ export class WriteBatcher {
     this.held.push(target);
     if (this.scheduled !== undefined) return;
     const wait = this.quietUntil - performance.now();
-    this.scheduled = wait > 1 ? setTimeout(this.flush, wait) : setImmediate(this.flush);
+    this.scheduled = wait > 1 ? { kind: 'timeout', handle: setTimeout(this.flush, wait) } : { kind: 'immediate', handle: setImmediate(this.flush) };
   }
 
   readonly flush = (): void => {
@@ -41,10 +41,9 @@ export class WriteBatcher {
   };
 
   close(): void {
-    if (this.scheduled !== undefined) {
-      clearTimeout(this.scheduled as NodeJS.Timeout);
-      clearImmediate(this.scheduled as NodeJS.Immediate);
-    }
+    // Each handle to its own clear function: clearImmediate on a Timeout corrupts Node's queues.
+    if (this.scheduled?.kind === 'timeout') clearTimeout(this.scheduled.handle);
+    else if (this.scheduled?.kind === 'immediate') clearImmediate(this.scheduled.handle);
     this.flush();
   }
 }
