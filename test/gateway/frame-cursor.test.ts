@@ -1,6 +1,6 @@
 // The bytes on the wire: event frames (with their HTTP chunk framing) and the composite cursor.
 import { channelHash, CursorError, decodeCursor, encodeCursor, MAX_CURSOR_LENGTH } from '../../gateway/src/sse/cursor';
-import { eventFrame, eventTail, HEARTBEAT_FRAME, openingFrame } from '../../gateway/src/sse/frame';
+import { eventFrame, HEARTBEAT_FRAME, openingFrame } from '../../gateway/src/sse/frame';
 import { parseBlocks } from '../helpers/sse-client';
 
 /** Undoes chunked transfer coding: the payload, checking that the declared size is exact. */
@@ -20,7 +20,7 @@ describe('frames', () => {
     ['a large envelope', `{"id":"1-0","data":"${'x'.repeat(70000)}"}`],
   ])('an event frame is one exact chunk holding one SSE block (%s)', (_name, envelope) => {
     for (const source of [envelope, Buffer.from(envelope)]) {
-      const frame = eventFrame('AbC_-9', eventTail('execution.log', source));
+      const frame = eventFrame('AbC_-9', { type: 'execution.log', envelope: source });
       const payload = unchunk(frame.chunked);
       expect(frame.raw.equals(payload)).toBe(true);
       const blocks = parseBlocks(payload.toString('utf8'));

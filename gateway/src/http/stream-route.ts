@@ -161,6 +161,6 @@ function forgetRequestDetails(req: IncomingMessage): void {
 /** Ends a stream whose token expired, telling the client why first. */
 export function expireConnection(connection: Connection): void {
   if (connection.closed || connection.expiresAt === undefined) return;
-  connection.sendNotice(tokenExpiredNotice(connection.expiresAt).tail);
+  connection.sendNotice(tokenExpiredNotice(connection.expiresAt));
   connection.end('token_expired');
 }

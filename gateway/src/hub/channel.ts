@@ -97,7 +97,8 @@ export class Channel {
       this.held = [];
       this.heldOverflow = true;
     }
-    if (!this.heldOverflow) this.held.push(item);
+    // A live envelope is a view into the Redis client's read chunk: copy what is kept for a while.
+    if (!this.heldOverflow) this.held.push({ ...item, envelope: Buffer.from(item.envelope) });
   }
 
   /**
@@ -195,7 +196,7 @@ export class Channel {
       }
       const connection = sub.connection;
       if (item.kind === 'notice') {
-        connection.sendNotice(item.tail);
+        connection.sendNotice(item);
         continue;
       }
       if (sub.floor !== undefined) {
@@ -203,7 +204,7 @@ export class Channel {
         sub.floor = undefined;
       }
       if (connection.singleChannel) shared ??= sharedFrame(this.hash, item);
-      connection.sendEvent(sub.index, item.idParts, item.tail, shared);
+      connection.sendEvent(sub.index, item.idParts, item, shared);
       written++;
     }
     if (written > 0 && item.kind === 'event') {

@@ -1,28 +1,26 @@
 // What the hub hands to connections: an event (framed once, shared) or a control notice.
 import { parseStreamId, type HistoryEntry, type LiveMessage, type StreamIdParts } from '@sse-gateway/publisher/protocol';
-import { eventFrame, eventTail, type Frame } from '../sse/frame';
+import { eventFrame, type EventBody, type Frame } from '../sse/frame';
 import type { ChannelHash } from '../sse/cursor';
 import { encodeCursor } from '../sse/cursor';
 
-export interface EventItem {
+export interface EventItem extends EventBody {
   readonly kind: 'event';
   readonly id: string;
   readonly idParts: StreamIdParts;
   readonly time: string;
-  /** `event: …\ndata: <envelope>\n\n`, shared by every connection. */
-  readonly tail: Buffer;
 }
 
 /** A gateway control event (`gateway.*`): written with each connection's own cursor. */
-export interface NoticeItem {
+export interface NoticeItem extends EventBody {
   readonly kind: 'notice';
-  readonly tail: Buffer;
 }
 
 export type Item = EventItem | NoticeItem;
 
+/** The envelope stays a view into the bus's read buffer: it is framed (copied) at once. */
 export function itemFromLive(message: LiveMessage): EventItem {
-  return { kind: 'event', id: message.id, idParts: message.idParts, time: message.time, tail: eventTail(message.type, message.envelope) };
+  return { kind: 'event', id: message.id, idParts: message.idParts, time: message.time, type: message.type, envelope: message.envelope };
 }
 
 /** A retained event as an item, or undefined when its envelope is unusable. */
@@ -37,22 +35,22 @@ export function itemFromHistory(entry: HistoryEntry): EventItem | undefined {
   }
   const { type, time } = (envelope ?? {}) as { type?: unknown; time?: unknown };
   if (typeof type !== 'string' || typeof time !== 'string') return undefined;
-  return { kind: 'event', id: entry.id, idParts, time, tail: eventTail(type, entry.envelope) };
+  return { kind: 'event', id: entry.id, idParts, time, type, envelope: entry.envelope };
 }
 
 /** `gateway.gap`: history no longer reaches back to `lastEventId` on `channel`. */
 export function gapNotice(channel: string, lastEventId: string, earliestId: string | null): NoticeItem {
   const envelope = JSON.stringify({ channel, type: 'gateway.gap', time: new Date().toISOString(), data: { channel, lastEventId, earliestId } });
-  return { kind: 'notice', tail: eventTail('gateway.gap', envelope) };
+  return { kind: 'notice', type: 'gateway.gap', envelope };
 }
 
 /** `gateway.token_expired`, sent just before the gateway ends a stream whose token expired. */
 export function tokenExpiredNotice(expiresAt: number): NoticeItem {
   const envelope = JSON.stringify({ type: 'gateway.token_expired', time: new Date().toISOString(), data: { expiredAt: new Date(expiresAt).toISOString() } });
-  return { kind: 'notice', tail: eventTail('gateway.token_expired', envelope) };
+  return { kind: 'notice', type: 'gateway.token_expired', envelope };
 }
 
 /** The frame every single-channel connection of `hash` gets for `item`. */
 export function sharedFrame(hash: ChannelHash, item: EventItem): Frame {
-  return eventFrame(encodeCursor([{ hash, id: item.idParts }]), item.tail);
+  return eventFrame(encodeCursor([{ hash, id: item.idParts }]), item);
 }

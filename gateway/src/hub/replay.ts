@@ -67,13 +67,13 @@ async function replayChannel(hub: Hub, connection: Connection, index: number, ea
     if (connection.closed) return replayed;
     if (first && !earliest && page[0]?.prev !== after) {
       hub.metrics.gaps.inc();
-      connection.sendNotice(gapNotice(name, after, page[0]?.id ?? null).tail);
+      connection.sendNotice(gapNotice(name, after, page[0]?.id ?? null));
     }
     for (const entry of page) {
       const item = itemFromHistory(entry);
       if (item === undefined) continue;
       if (compareParts(item.idParts, target) > 0) return replayed;
-      connection.sendEvent(index, item.idParts, item.tail);
+      connection.sendEvent(index, item.idParts, item);
       replayed++;
     }
     const last = page[page.length - 1];
@@ -88,9 +88,9 @@ function release(connection: Connection, subscriber: Subscriber): void {
   const pending = subscriber.pending ?? [];
   subscriber.pending = undefined;
   for (const item of pending) {
-    if (item.kind === 'notice') connection.sendNotice(item.tail);
+    if (item.kind === 'notice') connection.sendNotice(item);
     else if (compareParts(item.idParts, connection.positions[subscriber.index] as StreamIdParts) > 0) {
-      connection.sendEvent(subscriber.index, item.idParts, item.tail);
+      connection.sendEvent(subscriber.index, item.idParts, item);
     }
   }
 }

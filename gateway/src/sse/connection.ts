@@ -3,7 +3,7 @@
 import type { Socket } from 'node:net';
 import type { StreamIdParts } from '@sse-gateway/publisher/protocol';
 import { encodeCursor, type ChannelHash } from './cursor';
-import { END_OF_CHUNKS, eventFrame, type Frame } from './frame';
+import { END_OF_CHUNKS, eventFrame, type EventBody, type Frame } from './frame';
 import type { Deadline } from './deadlines';
 import type { Corkable, WriteBatcher } from './write-batcher';
 import type { Subscriber } from '../hub/channel';
@@ -79,15 +79,15 @@ export class Connection implements Corkable {
   }
 
   /** Writes an event of channel `index` and advances its position. `shared` is the frame single-channel connections share. */
-  sendEvent(index: number, id: StreamIdParts, tail: Buffer, shared?: Frame): void {
+  sendEvent(index: number, id: StreamIdParts, body: EventBody, shared?: Frame): void {
     this.positions[index] = id;
-    this.write(shared !== undefined && this.singleChannel ? shared : eventFrame(this.cursor(), tail));
+    this.write(shared !== undefined && this.singleChannel ? shared : eventFrame(this.cursor(), body));
     this.eventsSent++;
   }
 
   /** Writes a control event with the current cursor. */
-  sendNotice(tail: Buffer): void {
-    this.write(eventFrame(this.cursor(), tail));
+  sendNotice(body: EventBody): void {
+    this.write(eventFrame(this.cursor(), body));
   }
 
   /** Holds this connection's writes (its socket's) until the batcher's next flush. */

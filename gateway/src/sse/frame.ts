@@ -19,35 +19,36 @@ export function frameOf(payload: Buffer): Frame {
   return { chunked, raw: chunked.subarray(head.length, head.length + payload.length) };
 }
 
-// Event frames are built per event on the delivery path: each is one allocation, written in place
-// (type and cursor are ASCII: validated event types, base64url cursors).
-
-/** `event: <type>\ndata: <envelope>\n\n`: the part of an event's block every connection shares. */
-export function eventTail(type: string, envelope: Buffer | string): Buffer {
-  const dataLength = typeof envelope === 'string' ? Buffer.byteLength(envelope) : envelope.length;
-  const tail = Buffer.allocUnsafe(7 + type.length + 7 + dataLength + 2);
-  let at = tail.write('event: ', 0, 'latin1');
-  at += tail.write(type, at, 'latin1');
-  at += tail.write('\ndata: ', at, 'latin1');
-  at += typeof envelope === 'string' ? tail.write(envelope, at, 'utf8') : envelope.copy(tail, at);
-  tail[at] = LF;
-  tail[at + 1] = LF;
-  return tail;
+/** What an event block says besides its cursor: `event: <type>` and `data: <envelope>`. */
+export interface EventBody {
+  readonly type: string;
+  /** The envelope JSON, one line. */
+  readonly envelope: Buffer | string;
 }
 
-/** A whole event block: `id: <cursor>\n` then the shared tail, chunk-framed. */
-export function eventFrame(cursor: string, tail: Buffer): Frame {
-  const payloadLength = 4 + cursor.length + 1 + tail.length;
+/**
+ * A whole event block, chunk-framed: `id: <cursor>\nevent: <type>\ndata: <envelope>\n\n`. Built per
+ * event (once for all single-channel connections of a channel) in one allocation, written in place;
+ * type and cursor are ASCII (validated event types, base64url cursors).
+ */
+export function eventFrame(cursor: string, body: EventBody): Frame {
+  const { type, envelope } = body;
+  const dataLength = typeof envelope === 'string' ? Buffer.byteLength(envelope) : envelope.length;
+  const payloadLength = 4 + cursor.length + 8 + type.length + 7 + dataLength + 2;
   const hex = payloadLength.toString(16);
   const headLength = hex.length + 2;
   const chunked = Buffer.allocUnsafe(headLength + payloadLength + 2);
   let at = chunked.write(hex, 0, 'latin1');
   at += chunked.write('\r\nid: ', at, 'latin1');
   at += chunked.write(cursor, at, 'latin1');
-  chunked[at++] = LF;
-  at += tail.copy(chunked, at);
-  chunked[at] = CR;
+  at += chunked.write('\nevent: ', at, 'latin1');
+  at += chunked.write(type, at, 'latin1');
+  at += chunked.write('\ndata: ', at, 'latin1');
+  at += typeof envelope === 'string' ? chunked.write(envelope, at, 'utf8') : envelope.copy(chunked, at);
+  chunked[at] = LF;
   chunked[at + 1] = LF;
+  chunked[at + 2] = CR;
+  chunked[at + 3] = LF;
   return { chunked, raw: chunked.subarray(headLength, headLength + payloadLength) };
 }
 
