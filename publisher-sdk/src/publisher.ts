@@ -7,6 +7,7 @@ import { createEventValidator, DEFAULT_MAX_EVENT_BYTES } from './protocol/valida
 import { httpTransport } from './transports/http';
 import { redisTransport, redisTransportFromUrl } from './transports/redis';
 import type { Transport } from './transports/transport';
+import { urlOption } from './url-option';
 
 /** The `data` of each bundled type a publisher may send (the `gateway.*` types are the gateway's own). */
 export type PublishableEventMap = { [T in keyof BundledEventMap as T extends `gateway.${string}` ? never : T]: BundledEventMap[T] };
@@ -122,17 +123,8 @@ function transportFor(options: PublisherOptions): Transport {
   return redisTransport(options.redis, redisOptions);
 }
 
-/** The URL itself is never echoed: it may hold a password. */
 function checkRedisUrl(url: string): string {
-  let parsed: URL;
-  try {
-    parsed = new URL(url);
-  } catch {
-    throw new RangeError('redisUrl is not a URL (expected redis://[user:password@]host:port[/db])');
-  }
-  if (parsed.protocol !== 'redis:' && parsed.protocol !== 'rediss:') {
-    throw new RangeError(`redisUrl must start with redis:// or rediss://, got ${parsed.protocol}//`);
-  }
+  const parsed = urlOption(url, 'redisUrl', ['redis:', 'rediss:'], 'redis://[user:password@]host:port[/db]');
   if (!/^\/?(\d+)?$/.test(parsed.pathname)) throw new RangeError('redisUrl: the path must be a database number, as in redis://host:6379/0');
   return url;
 }

@@ -5,6 +5,7 @@
 import { EventValidationError, PublishAuthError, TransportError, type ValidationProblem } from '../errors';
 import type { PreparedEvent } from '../protocol/validate';
 import type { Transport } from './transport';
+import { urlOption } from '../url-option';
 
 export interface HttpTransportOptions {
   /** The gateway's base URL, e.g. `http://localhost:8080` (a path prefix is kept: `https://host/sse/`). */
@@ -58,13 +59,7 @@ export function httpTransport(options: HttpTransportOptions): Transport {
 
 /** `<base>/v1/publish`; a bad base URL is refused at construction, without echoing it (it may hold credentials). */
 function publishEndpoint(gatewayUrl: string): URL {
-  let base: URL;
-  try {
-    base = new URL(gatewayUrl);
-  } catch {
-    throw new RangeError('gatewayUrl is not a URL (expected http://host:port or https://host[/prefix])');
-  }
-  if (base.protocol !== 'http:' && base.protocol !== 'https:') throw new RangeError(`gatewayUrl must start with http:// or https://, got ${base.protocol}//`);
+  const base = urlOption(gatewayUrl, 'gatewayUrl', ['http:', 'https:'], 'http://host:port or https://host[/prefix]');
   if (base.username !== '' || base.password !== '') throw new RangeError('gatewayUrl must not carry credentials: the token authenticates');
   if (!base.pathname.endsWith('/')) base.pathname += '/';
   return new URL('v1/publish', base);
