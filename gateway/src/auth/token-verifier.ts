@@ -1,7 +1,7 @@
 // JWT verification with jose against the one configured key: a shared secret (HS256), a PEM
 // public key (only its own type's algorithms) or a JWKS endpoint (asymmetric algorithms only).
 // Every failure is GatewayError('invalid_token') with a short reason that never includes the token.
-import { createHash, createPublicKey, webcrypto, type KeyObject } from 'node:crypto';
+import { createPublicKey, hash, webcrypto, type KeyObject } from 'node:crypto';
 import { createRemoteJWKSet, jwtVerify, type JWTPayload, type JWTVerifyGetKey, type JWTVerifyOptions } from 'jose';
 import type { Config } from '../config';
 import { GatewayError } from '../errors';
@@ -60,7 +60,7 @@ export function createTokenVerifier(
   // Concurrent connects with the same token share one verification.
   const inFlight = new Map<string, Promise<Claims>>();
 
-  async function verifyUncached(token: string): Promise<Claims> {
+  async function verifyUncached(token: string, key: string): Promise<Claims> {
     let payload: JWTPayload;
     try {
       payload = await verifyWith(token, plan, verifyOptions);
@@ -68,19 +68,20 @@ export function createTokenVerifier(
       throw toGatewayError(error);
     }
     const claims = claimsOf(payload);
-    cache.set(cacheKey(token), claims, Date.now());
+    cache.set(key, claims, Date.now());
     return claims;
   }
 
   return {
     verify(token) {
       if (token.length > MAX_TOKEN_LENGTH) return Promise.reject(new GatewayError('invalid_token', 'token too long'));
-      const cached = cache.get(cacheKey(token), Date.now());
+      const key = cacheKey(token);
+      const cached = cache.get(key, Date.now());
       if (cached !== undefined) return Promise.resolve(cached);
-      let pending = inFlight.get(token);
+      let pending = inFlight.get(key);
       if (pending === undefined) {
-        pending = verifyUncached(token).finally(() => inFlight.delete(token));
-        inFlight.set(token, pending);
+        pending = verifyUncached(token, key).finally(() => inFlight.delete(key));
+        inFlight.set(key, pending);
       }
       return pending;
     },
@@ -96,7 +97,7 @@ export function createTokenVerifier(
  * own sockets. (It also keeps bearer tokens out of long-lived memory.)
  */
 function cacheKey(token: string): string {
-  return createHash('sha256').update(token).digest('base64');
+  return hash('sha256', token, 'base64');
 }
 
 function keyPlan(jwt: Config['jwt'], options: TokenVerifierOptions): KeyPlan {
