@@ -42,6 +42,11 @@ export interface Config {
   shutdownGraceMs: number;
   schemasDir: string | undefined;
   logLevel: string;
+  /**
+   * libuv's thread pool (`UV_THREADPOOL_SIZE`): jose's signature checks run there (WebCrypto is
+   * asynchronous), one job per connect. See THREAD_POOL_DEFAULT.
+   */
+  threadPoolSize: number;
 }
 
 /** A bad configuration value: start-up stops with `message` (one line) and exit code 1. */
@@ -62,7 +67,7 @@ export const CONFIG_VARIABLES: readonly string[] = [
   'JWT_SECRET', 'JWT_PUBLIC_KEY', 'JWT_JWKS_URL', 'JWT_ISSUER', 'JWT_AUDIENCE', 'CORS_ORIGINS',
   'HEARTBEAT_MS', 'RETRY_MS', 'HISTORY_MAXLEN', 'HISTORY_TTL_S', 'MAX_CONNECTIONS',
   'MAX_CONNECTIONS_PER_SUBJECT', 'MAX_CHANNELS_PER_CONNECTION', 'CLIENT_BUFFER_BYTES',
-  'PUBLISH_MAX_BYTES', 'SHUTDOWN_GRACE_MS', 'SCHEMAS_DIR', 'LOG_LEVEL',
+  'PUBLISH_MAX_BYTES', 'SHUTDOWN_GRACE_MS', 'SCHEMAS_DIR', 'LOG_LEVEL', 'UV_THREADPOOL_SIZE',
 ];
 
 export interface LoadConfigOptions {
@@ -75,6 +80,16 @@ export const LOG_LEVELS: readonly string[] = ['error', 'warn', 'info', 'http', '
 
 /** HS256 needs a key of at least the hash size (RFC 7518 §3.2). */
 export const MIN_SECRET_BYTES = 32;
+
+/**
+ * libuv's default is 4 threads. Each connect hands one µs-long HMAC (or RSA/EC) check to the pool,
+ * and threads woken per job cost more than the jobs: with 400 connects in flight on 2 cores, jose
+ * verified 16k tokens/s with 4 threads, 22k with 2 and 50k with 1 (more than one event loop can
+ * accept). The pool's other work is start-up file reads and DNS lookups of the Redis and JWKS
+ * hosts; a lookup that hangs holds the thread, but only while Redis or the JWKS is unreachable,
+ * when new streams wait or fail anyway. See docs/decisions.md.
+ */
+export const THREAD_POOL_DEFAULT = 1;
 
 /** Longest delay setTimeout honours; a larger one silently fires after 1 ms. */
 const MAX_TIMER_MS = 2 ** 31 - 1;
@@ -107,6 +122,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, options: LoadConfigOptions = 
     shutdownGraceMs: integer(env, 'SHUTDOWN_GRACE_MS', 10000, 0, MAX_TIMER_MS),
     schemasDir: readSchemasDir(env),
     logLevel: readLogLevel(env),
+    threadPoolSize: integer(env, 'UV_THREADPOOL_SIZE', THREAD_POOL_DEFAULT, 1, 1024),
   };
 }
 

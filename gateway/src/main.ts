@@ -28,6 +28,8 @@ async function main(): Promise<void> {
     }
     throw error;
   }
+  // libuv reads this when its pool first starts, which nothing has made it do yet.
+  process.env.UV_THREADPOOL_SIZE = String(config.threadPoolSize);
   const logger = createLogger(config.logLevel);
   startupLines(config, logger);
   const gateway = createGateway(config, { logger });

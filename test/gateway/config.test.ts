@@ -66,6 +66,7 @@ describe('defaults', () => {
       shutdownGraceMs: 10000,
       schemasDir: undefined,
       logLevel: 'info',
+      threadPoolSize: 1,
     });
   });
 
@@ -73,12 +74,12 @@ describe('defaults', () => {
     expect(load({ PORT: '', REDIS_URL: '  ', LOG_LEVEL: '' })).toMatchObject({ port: 8080, redis: { mode: 'memory' }, logLevel: 'info' });
   });
 
-  test('CONFIG_VARIABLES lists every variable of the Configuration table, REDIS_KEY_PREFIX and NODE_ENV', () => {
+  test('CONFIG_VARIABLES lists every variable of the Configuration table, REDIS_KEY_PREFIX, NODE_ENV and UV_THREADPOOL_SIZE', () => {
     const spec = [
       'PORT', 'HOST', 'REDIS_URL', 'REDIS_CLUSTER_NODES', 'JWT_SECRET', 'JWT_PUBLIC_KEY', 'JWT_JWKS_URL', 'JWT_ISSUER',
       'JWT_AUDIENCE', 'CORS_ORIGINS', 'HEARTBEAT_MS', 'RETRY_MS', 'HISTORY_MAXLEN', 'HISTORY_TTL_S', 'MAX_CONNECTIONS',
       'MAX_CONNECTIONS_PER_SUBJECT', 'MAX_CHANNELS_PER_CONNECTION', 'CLIENT_BUFFER_BYTES', 'PUBLISH_MAX_BYTES',
-      'SHUTDOWN_GRACE_MS', 'SCHEMAS_DIR', 'LOG_LEVEL', 'REDIS_KEY_PREFIX', 'NODE_ENV',
+      'SHUTDOWN_GRACE_MS', 'SCHEMAS_DIR', 'LOG_LEVEL', 'REDIS_KEY_PREFIX', 'NODE_ENV', 'UV_THREADPOOL_SIZE',
     ];
     expect([...CONFIG_VARIABLES].sort()).toEqual(spec.sort());
   });
@@ -270,7 +271,7 @@ describe('development secret', () => {
   });
 });
 
-describe('CORS_ORIGINS, LOG_LEVEL, SCHEMAS_DIR', () => {
+describe('CORS_ORIGINS, LOG_LEVEL, UV_THREADPOOL_SIZE, SCHEMAS_DIR', () => {
   test('CORS_ORIGINS: an allowlist of origins, or * alone', () => {
     expect(load({ CORS_ORIGINS: 'https://app.example, http://localhost:3000' }).corsOrigins).toEqual(['https://app.example', 'http://localhost:3000']);
     expect(load({ CORS_ORIGINS: '*' }).corsOrigins).toEqual(['*']);
@@ -283,6 +284,12 @@ describe('CORS_ORIGINS, LOG_LEVEL, SCHEMAS_DIR', () => {
     expect(load({ LOG_LEVEL: 'debug' }).logLevel).toBe('debug');
     expect(load({ LOG_LEVEL: 'WARN' }).logLevel).toBe('warn');
     expect(configError({ LOG_LEVEL: 'loud' }).variable).toBe('LOG_LEVEL');
+  });
+
+  test('UV_THREADPOOL_SIZE: libuv\'s own limits (1–1024)', () => {
+    expect(load({ UV_THREADPOOL_SIZE: '2' }).threadPoolSize).toBe(2);
+    expect(load({ UV_THREADPOOL_SIZE: '64' }).threadPoolSize).toBe(64);
+    for (const bad of ['0', '1025', 'four']) expect(configError({ UV_THREADPOOL_SIZE: bad }).variable).toBe('UV_THREADPOOL_SIZE');
   });
 
   test('SCHEMAS_DIR: an existing folder, made absolute', () => {

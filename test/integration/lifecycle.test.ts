@@ -1,6 +1,6 @@
 // The process around the gateway: start-up with and without configuration, and SIGTERM.
 import { execFile } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -63,6 +63,29 @@ describe('start-up', () => {
     expect(lines).toHaveLength(1);
     expect(lines[0]).toContain(variable);
   });
+});
+
+/** Threads of a process (Linux): libuv starts its whole pool at the first job, here a token check. */
+function threadCount(pid: number): number {
+  return readdirSync(`/proc/${pid}/task`).length;
+}
+
+test('UV_THREADPOOL_SIZE sizes the pool that verifies tokens (default 1, not libuv\'s 4: see config.ts)', async () => {
+  const token = await mintToken();
+  const threadsWith = async (size: string | undefined): Promise<number> => {
+    const gateway = await spawnGateway({ UV_THREADPOOL_SIZE: size });
+    try {
+      const stream = await rawStream(gateway.url, '/v1/stream?channel=execution:pool', { Authorization: `Bearer ${token}` });
+      expect(stream.response.statusCode).toBe(200);
+      stream.close();
+      return threadCount(gateway.child.pid as number);
+    } finally {
+      await gateway.kill();
+    }
+  };
+  const byDefault = await threadsWith(undefined);
+  expect(await threadsWith('4')).toBe(byDefault + 3);
+  expect(await threadsWith('1')).toBe(byDefault);
 });
 
 test('on the in-memory bus a client receives events published in the process', async () => {
