@@ -15,6 +15,7 @@ import type { Metrics } from '../metrics';
 import { Connection, type CloseReason } from '../sse/connection';
 import { channelHash } from '../sse/cursor';
 import type { Deadlines } from '../sse/deadlines';
+import type { HeartbeatClock } from '../sse/heartbeat';
 import { openingFrame } from '../sse/frame';
 import type { WriteBatcher } from '../sse/write-batcher';
 import type { Admission } from './admission';
@@ -28,7 +29,7 @@ export interface StreamDeps {
   logger: Logger;
   metrics: Metrics;
   batcher: WriteBatcher;
-  clock: { readonly tick: number };
+  clock: HeartbeatClock;
   expiries: Deadlines<Connection>;
   isDraining: () => boolean;
   maxChannelsPerConnection: number;

@@ -5,6 +5,7 @@ import type { StreamIdParts } from '@sse-gateway/publisher/protocol';
 import { encodeCursor, type ChannelHash } from './cursor';
 import { END_OF_CHUNKS, eventFrame, type EventBody, type Frame } from './frame';
 import type { Deadline } from './deadlines';
+import type { Beating, HeartbeatClock } from './heartbeat';
 import type { Corkable, WriteBatcher } from './write-batcher';
 import type { Subscriber } from '../hub/channel';
 
@@ -22,12 +23,12 @@ export interface ConnectionInit {
   expiresAt: number | undefined;
   bufferLimit: number;
   batcher: WriteBatcher;
-  /** The heartbeat's tick counter, stamped on each write. */
-  clock: { readonly tick: number };
+  /** The heartbeat: its tick is stamped on each write. */
+  clock: HeartbeatClock;
   onClose: (connection: Connection, reason: CloseReason) => void;
 }
 
-export class Connection implements Corkable {
+export class Connection implements Corkable, Beating {
   readonly channels: readonly string[];
   readonly hashes: readonly ChannelHash[];
   readonly subject: string;
@@ -42,6 +43,8 @@ export class Connection implements Corkable {
   memberships: readonly Subscriber[] = [];
   /** The heartbeat tick of the last write (see Heartbeat). */
   lastWriteTick = 0;
+  /** The heartbeat's phase for this connection (see Heartbeat). */
+  readonly heartbeatSlot: number;
   closed = false;
   private corked = false;
   closeReason: CloseReason | undefined;
@@ -50,7 +53,7 @@ export class Connection implements Corkable {
   private readonly socket: Socket;
   private readonly bufferLimit: number;
   private readonly batcher: WriteBatcher;
-  private readonly clock: { readonly tick: number };
+  private readonly clock: HeartbeatClock;
   private readonly onClose: ConnectionInit['onClose'];
 
   constructor(init: ConnectionInit) {
@@ -64,6 +67,7 @@ export class Connection implements Corkable {
     this.batcher = init.batcher;
     this.clock = init.clock;
     this.lastWriteTick = init.clock.tick;
+    this.heartbeatSlot = init.clock.assignSlot();
     this.onClose = init.onClose;
     this.positions = new Array<StreamIdParts>(init.channels.length);
     this.socket.on('close', this.onSocketClose); // not once(): its wrapper costs memory per connection; markClosed removes it
