@@ -7,7 +7,7 @@
 // Channels are named by a hash so the cursor stays short; the checksum makes a truncated or
 // edited cursor a clear 400 instead of a silent resume from the wrong place. It is not a
 // signature: a forged position can only replay events the token may read anyway.
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import type { StreamIdParts } from '@sse-gateway/publisher/protocol';
 
 export const CURSOR_VERSION = 1;
@@ -28,7 +28,7 @@ export class CursorError extends Error {
 }
 
 export function channelHash(channel: string): ChannelHash {
-  return createHash('sha256').update(channel).digest().subarray(0, HASH_BYTES).toString('latin1');
+  return hash('sha256', channel, 'buffer').subarray(0, HASH_BYTES).toString('latin1');
 }
 
 export function encodeCursor(positions: readonly CursorPosition[]): string {
