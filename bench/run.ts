@@ -9,11 +9,11 @@ import { Child } from './lib/children';
 import { LoadPool } from './lib/load-pool';
 import type { PublisherCommand, PublisherReport } from './lib/messages';
 import { makePlan, type Plan } from './lib/plan';
-import { runFinalizers } from './lib/proc';
+import { OTHER, runFinalizers } from './lib/proc';
 import { Progress } from './lib/progress';
 import { startRedis, type BenchRedis } from './lib/redis';
 import { markdownReport } from './lib/markdown';
-import { htmlReport, terminalReport } from './lib/report';
+import { cpuTotals, htmlReport, terminalReport } from './lib/report';
 import type { BenchResults, Machine, ScenarioResult } from './lib/results';
 import { broadcastScenario, channelsScenario, idleScenario, type Context } from './lib/scenarios';
 import { bareTarget, gatewayTarget, httpPublishNote, NCHAN_INSTALL, nchanMissing, nchanTarget, type Target } from './lib/targets';
@@ -203,6 +203,8 @@ async function main(): Promise<void> {
     notes.push(`idle ${plan.idle.at(-1)}: the largest N under the open-file limit (${openFileLimit()}), as client and server share the machine`);
   }
 
+  notes.push(...busyMachineNotes(scenarios, targets));
+
   const results: BenchResults = {
     startedAt: started.toISOString(),
     durationS: (Date.now() - started.getTime()) / 1000,
@@ -231,6 +233,20 @@ async function main(): Promise<void> {
     writeFileSync(join(outDir, `${name}.md`), markdownReport(results));
   }
   process.stdout.write(`\nwrote ${join(outDir, `bench-${stamp}.json`)} and .html, .md (also latest.*)\n`);
+}
+
+/** Above this share of the CPU outside the benchmark's processes, latencies say as much about the machine. */
+const BUSY_MACHINE_SHARE = 0.05;
+
+/** A note per target whose scenarios ran while the rest of the machine was busy. */
+function busyMachineNotes(scenarios: ScenarioResult[], targets: Target[]): string[] {
+  return targets.flatMap((target) => {
+    const totals = cpuTotals(scenarios, target.name);
+    const all = Object.values(totals).reduce((a, b) => a + b, 0);
+    const share = (totals[OTHER] ?? 0) / Math.max(all, 1e-9);
+    if (share <= BUSY_MACHINE_SHARE) return [];
+    return [`${target.name}: the rest of the machine used ${(100 * share).toFixed(0)} % of the CPU during its scenarios (quiet: 1–2 %); its latencies are inflated: compare targets within this run, and rerun on a quiet machine for absolute figures`];
+  });
 }
 
 let interrupted = false;

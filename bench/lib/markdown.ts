@@ -1,6 +1,6 @@
 // The results as Markdown tables (bench/results/latest.md), for pasting into bench/README.md.
 import { goalRows, verdict } from './goals';
-import { comparisons, othersIn } from './report';
+import { comparisons, cpuTotals, othersIn } from './report';
 import type { BenchResults, StepResult } from './results';
 
 const f = (v: number, digits = 1): string => (Number.isFinite(v) ? v.toFixed(digits) : '–');
@@ -65,12 +65,9 @@ export function markdownReport(results: BenchResults): string {
   const names = [...new Set(results.scenarios.flatMap((s) => [...(s.idle ? [s.idle.cpu] : []), ...s.steps.map((x) => x.cpu)]).flatMap((c) => Object.keys(c.seconds)))];
   out.push(row(['run against', ...names]), row(['---', ...names.map(() => '---:')]));
   for (const t of results.targets) {
-    const totals = new Map<string, number>();
-    for (const s of results.scenarios.filter((x) => x.target === t.name)) {
-      for (const c of [...(s.idle ? [s.idle.cpu] : []), ...s.steps.map((x) => x.cpu)]) for (const [name, sec] of Object.entries(c.seconds)) totals.set(name, (totals.get(name) ?? 0) + sec);
-    }
-    const all = [...totals.values()].reduce((a, b) => a + b, 0);
-    out.push(row([t.name, ...names.map((n) => (totals.has(n) ? `${f(totals.get(n)!)} (${f((100 * totals.get(n)!) / Math.max(all, 1e-9), 0)}%)` : ''))]));
+    const totals = cpuTotals(results.scenarios, t.name);
+    const all = Object.values(totals).reduce((a, b) => a + b, 0);
+    out.push(row([t.name, ...names.map((n) => (totals[n] !== undefined ? `${f(totals[n])} (${f((100 * totals[n]) / Math.max(all, 1e-9), 0)}%)` : ''))]));
   }
   for (const note of results.notes) out.push('', `Note: ${note}`);
   return `${out.join('\n')}\n`;

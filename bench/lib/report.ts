@@ -155,9 +155,10 @@ function plainSteps(results: BenchResults): string {
   return out.join('\n');
 }
 
-function cpuTotals(results: BenchResults, target: string): Record<string, number> {
+/** CPU seconds per process group over every scenario run against `target`. */
+export function cpuTotals(scenarios: readonly ScenarioResult[], target: string): Record<string, number> {
   const totals: Record<string, number> = {};
-  for (const scenario of results.scenarios.filter((s) => s.target === target)) {
+  for (const scenario of scenarios.filter((s) => s.target === target)) {
     const splits = [...(scenario.idle ? [scenario.idle.cpu] : []), ...scenario.steps.map((s) => s.cpu)];
     for (const split of splits) for (const [name, seconds] of Object.entries(split.seconds)) totals[name] = (totals[name] ?? 0) + seconds;
   }
@@ -167,7 +168,7 @@ function cpuTotals(results: BenchResults, target: string): Record<string, number
 function cpuTable(results: BenchResults): string {
   const rows: string[][] = [];
   for (const target of results.targets) {
-    const totals = cpuTotals(results, target.name);
+    const totals = cpuTotals(results.scenarios, target.name);
     const all = Object.values(totals).reduce((a, b) => a + b, 0);
     for (const [name, seconds] of Object.entries(totals)) rows.push([target.name, name, fmt(seconds), `${fmt((100 * seconds) / Math.max(all, 1e-9), 0)}%`]);
   }
