@@ -45,11 +45,11 @@ export function markdownReport(results: BenchResults): string {
       ...others.flatMap((o) => [`${o.title} deliv/s`, `${o.title} p50 / p99 / max ms`, `${o.title} lost`, `${o.title} cores srv / cli`, 'deliv ratio', 'p99 ratio'])]));
     out.push(row(Array.from({ length: 6 + 6 * others.length }, (_, i) => (i === 0 ? '---' : '---:'))));
     const rates = [...new Set([...gateway.steps, ...others.flatMap((o) => o.result?.steps ?? [])].map((s) => s.rate))];
-    const behind = (s: StepResult | undefined): string => (s?.publisherBehind ? ` (publisher reached ${k(s.publishedPerSecond)}/s)` : '');
+    const behind = (who: string, s: StepResult | undefined): string => (s?.publisherBehind ? ` (${who}: publisher reached ${k(s.publishedPerSecond)}/s)` : '');
     for (const rate of rates) {
       const g = gateway.steps.find((s) => s.rate === rate);
       const ns = others.map((o) => o.result?.steps.find((s) => s.rate === rate));
-      out.push(row([`${rate}${behind(g)}${ns.map(behind).join('')}`, ...cells(g), g?.server ? `${f(g.server.eventLoopLagMaxMs, 0)} / ${f(Object.values(g.server.gcMs).reduce((a, b) => a + b, 0), 0)}` : '',
+      out.push(row([`${rate}${behind('gateway', g)}${ns.map((n, i) => behind(others[i]!.title, n)).join('')}`, ...cells(g), g?.server ? `${f(g.server.eventLoopLagMaxMs, 0)} / ${f(Object.values(g.server.gcMs).reduce((a, b) => a + b, 0), 0)}` : '',
         ...ns.flatMap((n) => [...cells(n), ratio(g?.deliveriesPerSecond, n?.deliveriesPerSecond), ratio(g?.latency.p99, n?.latency.p99)])]));
     }
     const stops = [gateway.stoppedBecause ? `gateway stopped: ${gateway.stoppedBecause}` : '', ...others.map((o) => (o.result?.stoppedBecause ? `${o.title} stopped: ${o.result.stoppedBecause}` : ''))].filter(Boolean);
