@@ -5,6 +5,7 @@ import { resolve } from 'node:path';
 import { DEFAULT_KEY_PREFIX, isKeyPrefix } from '@sse-gateway/publisher/protocol';
 import { algorithmsForPublicKey } from './auth/key-algorithms';
 import { writeDevSecret } from './dev-secret';
+import { memoryLimitBytes } from './memory-limit';
 
 export type RedisSetting =
   | { mode: 'memory' }
@@ -40,6 +41,8 @@ export interface Config {
   clientBufferBytes: number;
   publishMaxBytes: number;
   shutdownGraceMs: number;
+  /** History bytes held for replays at once, gateway-wide (`REPLAY_BUDGET_BYTES`); see REPLAY_BUDGET_SHARE. */
+  replayBudgetBytes: number;
   schemasDir: string | undefined;
   logLevel: string;
   /**
@@ -68,11 +71,28 @@ export const CONFIG_VARIABLES: readonly string[] = [
   'HEARTBEAT_MS', 'RETRY_MS', 'HISTORY_MAXLEN', 'HISTORY_TTL_S', 'MAX_CONNECTIONS',
   'MAX_CONNECTIONS_PER_SUBJECT', 'MAX_CHANNELS_PER_CONNECTION', 'CLIENT_BUFFER_BYTES',
   'PUBLISH_MAX_BYTES', 'SHUTDOWN_GRACE_MS', 'SCHEMAS_DIR', 'LOG_LEVEL', 'UV_THREADPOOL_SIZE',
+  'REPLAY_BUDGET_BYTES',
 ];
 
 export interface LoadConfigOptions {
   /** Where the development secret is kept when no JWT key is set; default `defaultDevSecretDir()`. */
   devSecretDir?: string;
+  /** The memory the process is given, in bytes; default `memoryLimitBytes()`. */
+  memoryLimitBytes?: number;
+}
+
+/**
+ * The default replay budget is this share of the memory the process is given (the container's
+ * limit, else the machine's), between REPLAY_BUDGET_MIN and REPLAY_BUDGET_MAX: 64 MiB in a 1 GiB
+ * pod. Replay pages are copied a few times on their way to the socket (reply, string, frame), so
+ * the memory they really take is a small multiple of the budget.
+ */
+export const REPLAY_BUDGET_SHARE = 1 / 16;
+export const REPLAY_BUDGET_MIN = 4 * 1024 * 1024;
+export const REPLAY_BUDGET_MAX = 64 * 1024 * 1024;
+
+export function defaultReplayBudget(memoryBytes: number): number {
+  return Math.round(Math.min(REPLAY_BUDGET_MAX, Math.max(REPLAY_BUDGET_MIN, memoryBytes * REPLAY_BUDGET_SHARE)));
 }
 
 /** winston's npm levels. */
@@ -120,6 +140,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, options: LoadConfigOptions = 
     clientBufferBytes: integer(env, 'CLIENT_BUFFER_BYTES', 1048576, 1),
     publishMaxBytes: integer(env, 'PUBLISH_MAX_BYTES', 65536, 1),
     shutdownGraceMs: integer(env, 'SHUTDOWN_GRACE_MS', 10000, 0, MAX_TIMER_MS),
+    replayBudgetBytes: integer(env, 'REPLAY_BUDGET_BYTES', defaultReplayBudget(options.memoryLimitBytes ?? memoryLimitBytes()), 65536),
     schemasDir: readSchemasDir(env),
     logLevel: readLogLevel(env),
     threadPoolSize: integer(env, 'UV_THREADPOOL_SIZE', THREAD_POOL_DEFAULT, 1, 1024),

@@ -9,15 +9,13 @@ import type { Bus } from './bus/bus';
 import { createBus } from './bus/create-bus';
 import type { Config } from './config';
 import { Hub } from './hub/hub';
-import { Admission } from './http/admission';
+import type { Subscription } from './hub/subscription';
 import { healthRoutes } from './http/health-routes';
 import { publishRoutes } from './http/publish-route';
 import { corsPolicy } from './http/cors';
-import { expireConnection, isStreamRequest, streamRoute } from './http/stream-route';
+import { isStreamRequest, streamRoute } from './http/stream-route';
 import type { Logger } from './logger';
 import { createMetrics, type Metrics } from './metrics';
-import type { Connection } from './sse/connection';
-import { Deadlines } from './sse/deadlines';
 import { Heartbeat } from './sse/heartbeat';
 import { WriteBatcher } from './sse/write-batcher';
 
@@ -57,23 +55,28 @@ export function createGateway(config: Config, options: GatewayOptions): Gateway 
   const { logger } = options;
   const metrics = createMetrics();
   const bus = options.bus ?? createBus(config, { onError: (error) => logger.warn('bus error', { error: error.message }) });
-  const hub = new Hub({ bus, metrics, logger });
+  const hub = new Hub({
+    bus,
+    metrics,
+    logger,
+    maxConnections: config.maxConnections,
+    maxConnectionsPerSubject: config.maxConnectionsPerSubject,
+    retryMs: config.retryMs,
+    clientBufferBytes: config.clientBufferBytes,
+    heartbeatMs: config.heartbeatMs,
+    replayBudgetBytes: config.replayBudgetBytes,
+  });
   const verifier = createTokenVerifier(config);
   const batcher = new WriteBatcher();
-  const heartbeat = new Heartbeat(config.heartbeatMs, () => hub.connections);
-  const expiries = new Deadlines<Connection>(expireConnection);
-  const admission = new Admission(config.maxConnections, config.maxConnectionsPerSubject);
-  let draining = false;
-  const isReady = (): boolean => bus.connected && !draining;
+  const heartbeat = new Heartbeat(config.heartbeatMs);
+  const isReady = (): boolean => bus.connected && !hub.draining;
   const parts: GatewayParts = { config, bus, verifier, metrics, logger };
   const cors = config.corsOrigins === undefined ? undefined : corsPolicy(config.corsOrigins);
 
   const stream = streamRoute({
-    hub, verifier, admission, logger, metrics, batcher, expiries,
+    hub, verifier, logger, batcher,
     clock: heartbeat,
-    isDraining: () => draining,
     maxChannelsPerConnection: config.maxChannelsPerConnection,
-    retryMs: config.retryMs,
     clientBufferBytes: config.clientBufferBytes,
     cors,
   });
@@ -93,18 +96,17 @@ export function createGateway(config: Config, options: GatewayOptions): Gateway 
   });
 
   async function shutdown(): Promise<void> {
-    if (draining) return;
-    draining = true;
-    logger.info('draining', { connections: hub.connections.size });
+    if (hub.draining) return;
+    hub.drain();
+    logger.info('draining', { connections: hub.streams.size });
     // The listener stays open while streams end, answering /readyz with 503 and new streams with
     // 503 + Retry-After, so probes and load balancers see "not ready" rather than a refused port.
-    await endSpread([...hub.connections], Math.min(DRAIN_SPREAD_MS, config.shutdownGraceMs / 4));
+    await endSpread([...hub.streams], Math.min(DRAIN_SPREAD_MS, config.shutdownGraceMs / 4));
     const closed = new Promise<void>((resolve) => server.close(() => resolve()));
     server.closeAllConnections();
     await closed;
     hub.close();
     heartbeat.close();
-    expiries.close();
     batcher.close();
     verifier.close();
     await bus.close();
@@ -129,15 +131,15 @@ export function createGateway(config: Config, options: GatewayOptions): Gateway 
 }
 
 /** Ends the streams in slices spread over `windowMs`, resolving when the last slice is done. */
-function endSpread(connections: Connection[], windowMs: number): Promise<void> {
-  if (connections.length === 0) return Promise.resolve();
-  const perSlice = Math.ceil(connections.length / DRAIN_SLICES);
-  const slices = Math.ceil(connections.length / perSlice);
+function endSpread(streams: Subscription[], windowMs: number): Promise<void> {
+  if (streams.length === 0) return Promise.resolve();
+  const perSlice = Math.ceil(streams.length / DRAIN_SLICES);
+  const slices = Math.ceil(streams.length / perSlice);
   return new Promise((resolve) => {
     let done = 0;
     for (let slice = 0; slice < slices; slice++) {
       setTimeout(() => {
-        for (const connection of connections.slice(slice * perSlice, (slice + 1) * perSlice)) connection.end('drain');
+        for (const stream of streams.slice(slice * perSlice, (slice + 1) * perSlice)) stream.end('drain');
         if (++done === slices) resolve();
       }, (windowMs * slice) / slices);
     }

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CONFIG_VARIABLES, ConfigError, loadConfig, type Config } from '../../gateway/src/config';
 import { defaultDevSecretDir, readDevSecret } from '../../gateway/src/dev-secret';
+import { memoryLimitBytes } from '../../gateway/src/memory-limit';
 
 const SECRET = 'a-development-secret-of-32-bytes!';
 let scratch: string;
@@ -64,6 +65,7 @@ describe('defaults', () => {
       clientBufferBytes: 1048576,
       publishMaxBytes: 65536,
       shutdownGraceMs: 10000,
+      replayBudgetBytes: 64 * 1024 * 1024, // 1/16 of this machine's memory, capped at 64 MiB
       schemasDir: undefined,
       logLevel: 'info',
       threadPoolSize: 1,
@@ -80,8 +82,34 @@ describe('defaults', () => {
       'JWT_AUDIENCE', 'CORS_ORIGINS', 'HEARTBEAT_MS', 'RETRY_MS', 'HISTORY_MAXLEN', 'HISTORY_TTL_S', 'MAX_CONNECTIONS',
       'MAX_CONNECTIONS_PER_SUBJECT', 'MAX_CHANNELS_PER_CONNECTION', 'CLIENT_BUFFER_BYTES', 'PUBLISH_MAX_BYTES',
       'SHUTDOWN_GRACE_MS', 'SCHEMAS_DIR', 'LOG_LEVEL', 'REDIS_KEY_PREFIX', 'NODE_ENV', 'UV_THREADPOOL_SIZE',
+      'REPLAY_BUDGET_BYTES',
     ];
     expect([...CONFIG_VARIABLES].sort()).toEqual(spec.sort());
+  });
+
+  test('the replay budget defaults to 1/16 of the memory the process is given, between 4 and 64 MiB', () => {
+    const budget = (memoryLimitBytes: number): number => loadConfig({ JWT_SECRET: SECRET }, { devSecretDir, memoryLimitBytes }).replayBudgetBytes;
+    const MiB = 1024 * 1024;
+    expect(budget(1024 * MiB)).toBe(64 * MiB); // a 1 GiB pod
+    expect(budget(256 * MiB)).toBe(16 * MiB);
+    expect(budget(32 * MiB)).toBe(4 * MiB);
+    expect(budget(64 * 1024 * MiB)).toBe(64 * MiB);
+    expect(load({ REPLAY_BUDGET_BYTES: '1048576' }).replayBudgetBytes).toBe(MiB);
+    expect(configError({ REPLAY_BUDGET_BYTES: '1000' }).variable).toBe('REPLAY_BUDGET_BYTES');
+    expect(configError({ REPLAY_BUDGET_BYTES: '64MB' }).variable).toBe('REPLAY_BUDGET_BYTES');
+  });
+
+  test('the memory limit is the cgroup\'s when it has one, else the machine\'s', () => {
+    const dir = mkdtempSync(join(scratch, 'cgroup-'));
+    const file = (name: string, text: string): string => {
+      writeFileSync(join(dir, name), text);
+      return join(dir, name);
+    };
+    const machine = 24 * 1024 ** 3;
+    expect(memoryLimitBytes([file('v2', '1073741824\n')], machine)).toBe(1073741824);
+    expect(memoryLimitBytes([file('v2max', 'max\n'), file('v1', '536870912\n')], machine)).toBe(536870912);
+    expect(memoryLimitBytes([file('v1none', '9223372036854771712\n')], machine)).toBe(machine);
+    expect(memoryLimitBytes([join(dir, 'missing')], machine)).toBe(machine);
   });
 
   test('loadConfig reads only its argument', () => {

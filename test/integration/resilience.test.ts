@@ -35,7 +35,7 @@ test('1,000 clients connect and leave: no connection, subscription or timer rema
       expect(streams.every((s) => s.response.statusCode === 200)).toBe(true);
       for (const stream of streams) stream.close();
     }
-    await waitFor(() => gw.gateway.hub.connections.size === 0, { message: 'every connection to close' });
+    await waitFor(() => gw.gateway.hub.streams.size === 0, { message: 'every connection to close' });
     expect(await metric(gw, 'sse_connections')).toBe(0);
     expect(gw.gateway.hub.channelCount).toBe(0);
     await waitFor(async () => ((await redis.pubsub('CHANNELS', `${prefix}:*`)) as string[]).length === 0, { message: 'no Redis subscription left' });
@@ -60,7 +60,7 @@ test('a client that stops reading is cut over CLIENT_BUFFER_BYTES; the others ke
     slow = connect({ port: Number(port), host: '127.0.0.1' });
     slow.write(`GET /v1/stream?channel=execution:slow HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${token}\r\n\r\n`);
     slow.pause(); // never reads: the kernel buffers fill, then the gateway's
-    await waitFor(() => gw.gateway.hub.connections.size === 2, { message: 'the slow client to connect' });
+    await waitFor(() => gw.gateway.hub.streams.size === 2, { message: 'the slow client to connect' });
     const message = 'x'.repeat(15000);
     const total = 600; // ~9 MB: far beyond loopback socket buffers plus 64 KB
     for (let i = 0; i < total; i += 50) {
@@ -69,7 +69,7 @@ test('a client that stops reading is cut over CLIENT_BUFFER_BYTES; the others ke
     const events = await fast.waitForEvents(total, 30000);
     expect(events.map((e) => (e.data.data as { message: string }).message.split(' ')[0])).toEqual(Array.from({ length: total }, (_, i) => String(i)));
     expect(await metric(gw, 'sse_slow_client_disconnects_total')).toBe(1);
-    expect(gw.gateway.hub.connections.size).toBe(1);
+    expect(gw.gateway.hub.streams.size).toBe(1);
     expect(fast.opens).toBe(1);
   } finally {
     slow?.destroy();

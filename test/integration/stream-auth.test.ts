@@ -106,14 +106,14 @@ test('429 over MAX_CONNECTIONS_PER_SUBJECT, 503 over MAX_CONNECTIONS, both with 
     const tooManyForAlice = await open('channel=execution:lim', bearer(await mintToken({ sub: 'alice' })));
     expect(tooManyForAlice.status).toBe(503); // the instance is full first: 5 of 5
     clients.pop()?.close();
-    await waitFor(() => gw.gateway.hub.connections.size === 4, { message: 'carol to leave' });
+    await waitFor(() => gw.gateway.hub.streams.size === 4, { message: 'carol to leave' });
     const alice = await open('channel=execution:lim', bearer(await mintToken({ sub: 'alice' })));
     expect(alice.status).toBe(429);
     expect(alice.headers.get('retry-after')).toMatch(/^\d+$/);
     expect(alice.body.error?.code).toBe('too_many_connections_for_subject');
     const dave = await open('channel=execution:lim', bearer(await mintToken({ sub: 'dave' })));
     expect(dave.status).toBe(200);
-    await waitFor(() => gw.gateway.hub.connections.size === 4, { message: 'dave to leave' });
+    await waitFor(() => gw.gateway.hub.streams.size === 4, { message: 'dave to leave' });
     clients.push(new SseClient(gw.url, { channels: ['execution:lim'], token: await mintToken({ sub: 'erin' }) }));
     await clients[clients.length - 1]?.waitForOpen();
     const full = await open('channel=execution:lim', bearer(await mintToken({ sub: 'frank' })));

@@ -25,8 +25,12 @@ export interface Bus {
   unsubscribe(channel: string): Promise<void>;
   /** Stores and announces validated events (the publish script, or its in-memory equivalent); ids in order. */
   publish(events: readonly PreparedEvent[]): Promise<string[]>;
-  /** Up to `limit` retained entries of `channel` after `afterId` (exclusive), oldest first. */
-  history(channel: string, afterId: string, limit: number): Promise<HistoryEntry[]>;
+  /**
+   * Up to `limit` retained entries of `channel` after `afterId` (exclusive), oldest first. With
+   * `maxBytes`, the page also stops before the entry that would take its envelopes past that many
+   * bytes (the first entry always comes): a reader's memory is bounded whatever the events' size.
+   */
+  history(channel: string, afterId: string, limit: number, maxBytes?: number): Promise<HistoryEntry[]>;
   /** The id of the newest retained entry of `channel`, or undefined when nothing is retained. */
   head(channel: string): Promise<string | undefined>;
   onStatus(listener: StatusListener): void;

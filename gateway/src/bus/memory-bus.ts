@@ -64,10 +64,10 @@ export class MemoryBus implements Bus {
     return Promise.resolve(events.map((event) => this.publishOne(event, now)));
   }
 
-  history(channel: string, afterId: string, limit: number): Promise<HistoryEntry[]> {
+  history(channel: string, afterId: string, limit: number, maxBytes = Infinity): Promise<HistoryEntry[]> {
     try {
       compareStreamIds(afterId, ZERO_ID); // refuses a malformed id, as XRANGE would
-      return Promise.resolve(this.live(channel)?.ring.after(afterId, limit) ?? []);
+      return Promise.resolve(this.live(channel)?.ring.after(afterId, limit, maxBytes) ?? []);
     } catch (error) {
       return Promise.reject(error);
     }

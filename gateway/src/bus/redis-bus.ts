@@ -5,7 +5,10 @@
 import { Cluster, Redis, type ClusterOptions, type RedisOptions } from 'ioredis';
 import {
   createKeyspace,
+  HISTORY_PAGE_SCRIPT,
   historyEntryOf,
+  luaScript,
+  runScript,
   storeEvents,
   type HistoryEntry,
   type Keyspace,
@@ -34,6 +37,8 @@ export interface RedisBusOptions {
 }
 
 type Client = Redis | Cluster;
+
+const HISTORY_PAGE = luaScript(HISTORY_PAGE_SCRIPT);
 
 /** How long a closing socket may take to end gracefully before it is destroyed. */
 const DISCONNECT_TIMEOUT_MS = 200;
@@ -90,9 +95,14 @@ export class RedisBus implements Bus {
     return storeEvents(this.commands, events, { keyspace, historyMaxLen: this.options.historyMaxLen, historyTtlS: this.options.historyTtlS });
   }
 
-  async history(channel: string, afterId: string, limit: number): Promise<HistoryEntry[]> {
+  async history(channel: string, afterId: string, limit: number, maxBytes?: number): Promise<HistoryEntry[]> {
     if (limit < 1) return [];
-    const entries = await this.commands.xrange(this.keyspace.historyKey(channel), `(${afterId}`, '+', 'COUNT', limit);
+    const key = this.keyspace.historyKey(channel);
+    const entries = (
+      maxBytes === undefined
+        ? await this.commands.xrange(key, `(${afterId}`, '+', 'COUNT', limit)
+        : await runScript(this.commands, HISTORY_PAGE, [1, key, afterId, limit, maxBytes])
+    ) as [string, string[]][];
     const result: HistoryEntry[] = [];
     for (const [id, fields] of entries) {
       const entry = historyEntryOf(id, fields);

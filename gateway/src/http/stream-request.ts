@@ -1,7 +1,7 @@
 // Reading GET /v1/stream's parameters: the channels and where to resume from.
 import { isChannelName } from '@sse-gateway/schemas';
 import { GatewayError } from '../errors';
-import type { Resume } from '../hub/replay';
+import type { Resume } from '../hub/subscription';
 import { CursorError, decodeCursor, EARLIEST } from '../sse/cursor';
 
 /** The requested channels, each once, in order. */
@@ -29,4 +29,12 @@ export function requestedResume(header: string | string[] | undefined, query: UR
     if (error instanceof CursorError) throw new GatewayError('bad_cursor', `Last-Event-ID: ${error.message}`);
     throw error;
   }
+}
+
+/** `state=1` (or `true`): each channel's retained events first. Absent, `0` or `false`: none. */
+export function requestedState(query: URLSearchParams): boolean {
+  const value = query.get('state');
+  if (value === null || value === '0' || value === 'false') return false;
+  if (value === '1' || value === 'true') return true;
+  throw new GatewayError('bad_request', 'state must be 1 or 0');
 }

@@ -1,58 +1,56 @@
-// One channel this gateway is subscribed to: its local subscribers and the last event delivered.
-// Delivery is strictly in id order and exactly once per gateway: a live message whose `prev` is
-// not the last delivered id means something was missed (a Redis blip, a reconnect), so the channel
-// holds live messages, reads the gap from history, then releases what it held.
+// One channel this gateway is subscribed to: its local members and the last event delivered.
+// Delivery is strictly in id order and exactly once per gateway. Each live message names the id
+// before it (`prev`); one that does not follow the last delivered id means something was missed
+// (a Redis blip, a reconnect), so the channel holds live messages, reads what it missed from
+// history, then releases what it held.
 import { compareParts, parseLiveMessage, parseStreamId, ZERO_ID, type StreamIdParts } from '@sse-gateway/publisher/protocol';
 import type { Bus } from '../bus/bus';
 import type { Logger } from '../logger';
 import type { Metrics } from '../metrics';
-import type { Connection } from '../sse/connection';
 import { channelHash, type ChannelHash } from '../sse/cursor';
 import type { Frame } from '../sse/frame';
-import { gapNotice, itemFromHistory, itemFromLive, sharedFrame, type EventItem, type Item } from './items';
+import { readPage, type HistoryPosition, type PageLimits } from './history-reader';
+import { gapNotice, itemFromLive, sharedFrame, type EventItem, type Item } from './items';
+import type { Membership } from './membership';
+import type { ReplayBudget } from './replay-budget';
 
-/** A connection's membership in a channel. */
-export interface Subscriber {
-  readonly connection: Connection;
-  /** The channel's index in the connection's channel list. */
-  readonly index: number;
-  /** While the connection replays history, live items wait here. */
-  pending: Item[] | undefined;
-  /** Skip live events up to here: the client already has them (it resumed from a gateway that was ahead). */
-  floor: StreamIdParts | undefined;
-}
+/**
+ * - `starting`: subscribing and reading the stream's head; live messages are held.
+ * - `live`: live messages are delivered as they come.
+ * - `catching-up`: reading history after the last delivered id; live messages are held.
+ * - `stale`: catching up, and asked to read once more when done (the bus reconnected meanwhile).
+ * - `waiting`: a catch-up failed; holding, and trying again after a pause.
+ * - `closed`: nobody wants the channel any more.
+ */
+export type ChannelPhase = 'starting' | 'live' | 'catching-up' | 'stale' | 'waiting' | 'closed';
 
 export interface ChannelDeps {
   bus: Bus;
   metrics: Metrics;
   logger: Logger;
-  /** Entries per history read. */
-  pageSize: number;
+  budget: ReplayBudget;
+  /** Entries and bytes per history read. */
+  page: PageLimits;
 }
 
 /** Pause before a failed catch-up is tried again. */
 const CATCH_UP_RETRY_MS = 1000;
 
-/** Live messages held while resyncing; past this the backlog is re-read from history instead. */
-const MAX_HELD = 10000;
+/** Bytes of live messages held while catching up; past this they are read from history instead. */
+export const MAX_HELD_BYTES = 1024 * 1024;
 
 export class Channel {
   readonly hash: ChannelHash;
-  readonly subscribers = new Set<Subscriber>();
+  readonly members = new Set<Membership>();
   /** The last event delivered (or, before any, the stream's head when subscribed). */
   lastId = ZERO_ID;
   lastParts: StreamIdParts = { ms: 0, seq: 0 };
+  phase: ChannelPhase = 'starting';
   /** Settles once subscribed and the starting position is known. */
   readonly ready: Promise<void>;
-  /** Live messages are held (not delivered) while true. */
-  private syncing = true;
-  /** A start or catch-up is running; a resync request meanwhile runs one more round after it. */
-  private running = true;
-  private again = false;
   private held: EventItem[] = [];
-  private closed = false;
+  private heldBytes = 0;
   private retryTimer: NodeJS.Timeout | undefined;
-  private heldOverflow = false;
 
   constructor(
     readonly name: string,
@@ -63,15 +61,22 @@ export class Channel {
   }
 
   private async start(): Promise<void> {
+    let arrived: number;
     try {
       await this.deps.bus.subscribe(this.name, this.onRaw);
+      arrived = this.held.length; // held before the head was read: their predecessors are in it
       const head = await this.deps.bus.head(this.name);
       if (head !== undefined) this.advance(head);
     } catch (error) {
-      this.running = false;
+      this.close();
       throw error;
     }
-    this.finishSync();
+    if (this.phase === 'closed') return;
+    if (this.phase === 'starting' && this.releaseHeld(arrived)) this.phase = 'live';
+    else {
+      this.phase = 'catching-up';
+      void this.sync();
+    }
   }
 
   private readonly onRaw = (raw: Buffer): void => {
@@ -81,97 +86,137 @@ export class Channel {
       this.deps.logger.warn('dropped a bus message that is not a valid envelope', { channel: this.name, reason: parsed.reason, bytes: raw.length });
       return;
     }
-    const message = parsed.message;
-    if (this.syncing) return this.hold(itemFromLive(message));
-    if (compareParts(message.idParts, this.lastParts) <= 0) return; // already delivered (replayed or backfilled)
-    if (message.prev !== this.lastId) {
-      this.hold(itemFromLive(message));
-      void this.resync();
+    const item = itemFromLive(parsed.message);
+    if (this.phase === 'closed') return;
+    if (this.phase !== 'live') return this.hold(item);
+    if (compareParts(item.idParts, this.lastParts) <= 0) return; // already delivered (replayed or caught up)
+    if (item.prev !== this.lastId) {
+      this.hold(item);
+      this.phase = 'catching-up';
+      void this.sync();
       return;
     }
-    this.deliver(itemFromLive(message));
+    this.deliver(item);
   };
 
   private hold(item: EventItem): void {
-    if (this.held.length >= MAX_HELD) {
+    this.heldBytes += item.envelope.length;
+    if (this.heldBytes > MAX_HELD_BYTES) {
+      // History has them: drop what is held and read it all from there.
       this.held = [];
-      this.heldOverflow = true;
+      this.heldBytes = 0;
+      if (this.phase === 'catching-up') this.phase = 'stale';
+      return;
     }
     // A live envelope is a view into the Redis client's read chunk: copy what is kept for a while.
-    if (!this.heldOverflow) this.held.push({ ...item, envelope: Buffer.from(item.envelope) });
+    this.held.push({ ...item, envelope: Buffer.from(item.envelope) });
+  }
+
+  /** Catches up from history after the last delivered id: the bus reconnected, messages may be lost. */
+  resync(): void {
+    switch (this.phase) {
+      case 'live':
+        this.phase = 'catching-up';
+        void this.sync();
+        return;
+      case 'waiting':
+        clearTimeout(this.retryTimer);
+        this.retryTimer = undefined;
+        this.phase = 'catching-up';
+        void this.sync();
+        return;
+      case 'starting':
+      case 'catching-up':
+        this.phase = 'stale';
+        return;
+      case 'stale':
+      case 'closed':
+        return;
+    }
+  }
+
+  /** Stops everything; the hub calls it when the last member left. */
+  close(): void {
+    this.phase = 'closed';
+    clearTimeout(this.retryTimer);
+    this.retryTimer = undefined;
+    this.held = [];
+    this.heldBytes = 0;
+  }
+
+  /** Rounds of catch-up until what is held follows what was delivered; then live. */
+  private async sync(): Promise<void> {
+    try {
+      for (;;) {
+        const arrived = this.held.length;
+        await this.catchUp();
+        if (this.phase === 'closed') return;
+        if (this.phase === 'stale') {
+          this.phase = 'catching-up';
+          continue;
+        }
+        if (this.releaseHeld(arrived)) {
+          this.phase = 'live';
+          return;
+        }
+      }
+    } catch (error) {
+      if (this.phase === 'closed') return;
+      // Keep holding: what is held may follow events not read yet. Events may also be waiting in
+      // history with no live message coming to reveal them, so try again after a pause.
+      this.phase = 'waiting';
+      this.deps.logger.warn('channel catch-up failed; retrying', { channel: this.name, error: (error as Error).message });
+      this.retryTimer = setTimeout(() => {
+        this.retryTimer = undefined;
+        if (this.phase !== 'waiting') return;
+        this.phase = 'catching-up';
+        void this.sync();
+      }, CATCH_UP_RETRY_MS);
+      this.retryTimer.unref();
+    }
+  }
+
+  /** Reads history after the last delivered id until it is exhausted, delivering it. */
+  private async catchUp(): Promise<void> {
+    const position: HistoryPosition = { after: this.lastId, contiguous: true };
+    for (;;) {
+      // A catch-up holds live delivery for every member: it takes its memory without queueing.
+      const grant = this.deps.budget.take(this.deps.page.bytes);
+      try {
+        const page = await readPage(this.deps.bus, this.name, position, this.deps.page, this.deps.metrics);
+        if (this.phase === 'closed' || page.entries === 0) return;
+        for (const item of page.items) if (item.kind === 'notice' || compareParts(item.idParts, this.lastParts) > 0) this.deliver(item);
+      } finally {
+        grant.release();
+      }
+    }
   }
 
   /**
-   * Catches up from history after the last delivered id (after a reconnect, or a missed message),
-   * telling subscribers about a gap when history no longer reaches back.
+   * Delivers what is held, in order. Returns false (keeping the rest held) at an item that does not
+   * follow the last delivered one and arrived after this round's reads began: its predecessor may
+   * just not have been read yet. One that arrived before them follows events history no longer
+   * has: that is a gap, said as such, and delivery goes on from it.
    */
-  async resync(): Promise<void> {
-    if (this.running) {
-      this.again = true;
-      return;
-    }
-    this.running = true;
-    this.syncing = true;
-    try {
-      do {
-        this.again = false;
-        this.heldOverflow = false;
-        await this.catchUp();
-      } while (this.again || this.heldOverflow);
-    } catch (error) {
-      // Keep holding: what is held may follow events not read yet. Events may also be waiting in
-      // history with no live message coming to reveal them, so try again after a pause.
-      this.running = false;
-      this.deps.logger.warn('channel catch-up failed; retrying', { channel: this.name, error: (error as Error).message });
-      this.retryLater();
-      return;
-    }
-    this.finishSync();
-  }
-
-  /** Stops retries; the hub calls it when the last subscriber left. */
-  close(): void {
-    this.closed = true;
-    clearTimeout(this.retryTimer);
-  }
-
-  private retryLater(): void {
-    if (this.closed || this.retryTimer !== undefined) return;
-    this.retryTimer = setTimeout(() => {
-      this.retryTimer = undefined;
-      if (!this.closed) void this.resync();
-    }, CATCH_UP_RETRY_MS);
-    this.retryTimer.unref();
-  }
-
-  private async catchUp(): Promise<void> {
-    const { bus, pageSize } = this.deps;
-    let first = true;
-    for (;;) {
-      const page = await bus.history(this.name, this.lastId, pageSize);
-      const head = page[0];
-      if (first && head !== undefined && head.prev !== this.lastId) {
-        this.deps.metrics.gaps.inc();
-        this.deliver(gapNotice(this.name, this.lastId, head.id));
-      }
-      first = false;
-      for (const entry of page) {
-        const item = itemFromHistory(entry);
-        if (item === undefined) this.deps.metrics.eventsDropped.inc({ reason: 'invalid_envelope' });
-        else if (compareParts(item.idParts, this.lastParts) > 0) this.deliver(item);
-      }
-      if (page.length < pageSize) return;
-    }
-  }
-
-  /** Ends a sync: delivers held live messages newer than the last delivered, in order. */
-  private finishSync(): void {
+  private releaseHeld(arrivedBeforeRead: number): boolean {
     const held = this.held;
     this.held = [];
-    this.syncing = false;
-    this.running = false;
-    for (const item of held) if (compareParts(item.idParts, this.lastParts) > 0) this.deliver(item);
-    if (this.again) void this.resync();
+    this.heldBytes = 0;
+    for (let i = 0; i < held.length; i++) {
+      const item = held[i] as EventItem;
+      if (compareParts(item.idParts, this.lastParts) <= 0) continue;
+      if (item.prev !== this.lastId) {
+        if (i >= arrivedBeforeRead) {
+          this.held = held.slice(i);
+          for (const rest of this.held) this.heldBytes += rest.envelope.length;
+          return false;
+        }
+        this.deps.metrics.gaps.inc();
+        this.deliver(gapNotice(this.name, this.lastId, item.id));
+      }
+      this.deliver(item);
+    }
+    return true;
   }
 
   private advance(id: string): void {
@@ -181,31 +226,33 @@ export class Channel {
     this.lastParts = parts;
   }
 
-  /** Writes `item` to every subscriber: one shared frame for single-channel connections. */
+  /** Writes `item` to every member: one shared frame for single-channel streams. */
   deliver(item: Item): void {
     let shared: Frame | undefined;
+    let kept: Item | undefined;
     let written = 0;
     if (item.kind === 'event') {
       this.lastId = item.id;
       this.lastParts = item.idParts;
     }
-    for (const sub of this.subscribers) {
-      if (sub.pending !== undefined) {
-        sub.pending.push(item);
+    for (const membership of this.members) {
+      if (membership.pending !== undefined) {
+        // A live envelope is a view into the Redis client's read chunk: copy it once to keep it.
+        kept ??= item.kind === 'event' && Buffer.isBuffer(item.envelope) ? { ...item, envelope: Buffer.from(item.envelope) } : item;
+        membership.hold(kept);
         continue;
       }
-      const connection = sub.connection;
+      const { member, index } = membership;
       if (item.kind === 'notice') {
-        connection.sendNotice(item);
+        member.sendNotice(item);
         continue;
       }
-      if (sub.floor !== undefined) {
-        if (compareParts(item.idParts, sub.floor) <= 0) continue;
-        sub.floor = undefined;
+      if (membership.floor !== undefined) {
+        if (compareParts(item.idParts, membership.floor) <= 0) continue;
+        membership.floor = undefined;
       }
-      if (connection.singleChannel) shared ??= sharedFrame(this.hash, item);
-      connection.sendEvent(sub.index, item.idParts, item, shared);
-      written++;
+      if (member.singleChannel) shared ??= sharedFrame(this.hash, item);
+      if (member.sendEvent(index, item, shared)) written++;
     }
     if (written > 0 && item.kind === 'event') {
       this.deps.metrics.eventsDelivered.inc(written);

@@ -1,40 +1,88 @@
-// The registry of local connections per channel. A channel is subscribed on the bus while at
-// least one local connection wants it (the last one leaving unsubscribes).
+// The registry of this gateway's streams and channels. A channel is subscribed on the bus while at
+// least one local stream wants it (the last one leaving unsubscribes). Each stream's life is owned
+// by its Subscription; the hub gives it the shared parts (bus, admission, replay budget, expiry
+// deadlines) and keeps the channel registry in step with it.
 import type { Bus } from '../bus/bus';
+import { Admission } from '../http/admission';
 import type { Logger } from '../logger';
 import type { Metrics } from '../metrics';
-import type { Connection } from '../sse/connection';
-import { Channel, type Subscriber } from './channel';
+import type { CloseReason, Sink } from '../sse/connection';
+import { Deadlines } from '../sse/deadlines';
+import { Channel } from './channel';
+import type { PageLimits } from './history-reader';
+import type { BusWait, HubContext } from './hub-context';
+import type { Membership } from './membership';
+import { ReplayBudget } from './replay-budget';
+import { Subscription, type StreamRequest } from './subscription';
 
 export interface HubOptions {
   bus: Bus;
   metrics: Metrics;
   logger: Logger;
-  /** History entries read per round trip (replay and catch-up). @default 500 */
+  maxConnections: number;
+  maxConnectionsPerSubject: number;
+  /** The `retry:` hint of every stream's opening block. */
+  retryMs: number;
+  /** `CLIENT_BUFFER_BYTES`: a stream's backlog limit. */
+  clientBufferBytes: number;
+  /** `HEARTBEAT_MS`: a replaying client that takes nothing for two periods is cut as slow. */
+  heartbeatMs: number;
+  /** `REPLAY_BUDGET_BYTES`: history held for replays at once, gateway-wide. */
+  replayBudgetBytes: number;
+  /** History entries read per round trip. @default 500 */
   historyPageSize?: number;
+  /** How long a new stream waits for a disconnected bus before it is refused with 503. @default 3000 */
+  busWaitMs?: number;
 }
 
-export class Hub {
-  readonly connections = new Set<Connection>();
+/** A history page holds at most this many bytes (less with a small budget: 1/16 of it). */
+const MAX_PAGE_BYTES = 256 * 1024;
+const MIN_PAGE_BYTES = 16 * 1024;
+const MIN_STALL_MS = 1000;
+
+export class Hub implements HubContext {
+  /** Streams holding a slot, from admission to close. */
+  readonly streams = new Set<Subscription>();
+  readonly bus: Bus;
+  readonly admission: Admission;
+  readonly budget: ReplayBudget;
+  readonly metrics: Metrics;
+  readonly logger: Logger;
+  readonly expiries = new Deadlines<Subscription>((subscription) => subscription.expire());
+  readonly retryMs: number;
+  readonly page: PageLimits;
+  readonly pendingLimit: number;
+  readonly writeAhead: number;
+  readonly stallMs: number;
+  draining = false;
+  private readonly busWaitMs: number;
   private readonly channels = new Map<string, Channel>();
-  private readonly deps: Required<Pick<HubOptions, 'historyPageSize'>> & HubOptions;
+  private readonly busWaiters = new Set<(connected: boolean) => void>();
 
   constructor(options: HubOptions) {
-    this.deps = { historyPageSize: 500, ...options };
-    options.metrics.busConnected.set(options.bus.connected ? 1 : 0);
-    options.bus.onStatus(this.onBusStatus);
+    this.bus = options.bus;
+    this.metrics = options.metrics;
+    this.logger = options.logger;
+    this.admission = new Admission(options.maxConnections, options.maxConnectionsPerSubject);
+    this.budget = new ReplayBudget(options.replayBudgetBytes);
+    this.retryMs = options.retryMs;
+    this.page = {
+      count: options.historyPageSize ?? 500,
+      bytes: Math.max(MIN_PAGE_BYTES, Math.min(MAX_PAGE_BYTES, Math.floor(options.replayBudgetBytes / 16))),
+    };
+    // A replay keeps at most a quarter of the client's buffer unsent, and holds at most half of it
+    // in live items: released together after the replay, they still fit.
+    this.writeAhead = Math.floor(options.clientBufferBytes / 4);
+    this.pendingLimit = Math.floor(options.clientBufferBytes / 2);
+    this.stallMs = Math.max(MIN_STALL_MS, 2 * options.heartbeatMs);
+    this.busWaitMs = options.busWaitMs ?? 3000;
+    this.metrics.busConnected.set(this.bus.connected ? 1 : 0);
+    this.bus.onStatus(this.onBusStatus);
   }
 
-  get bus(): Bus {
-    return this.deps.bus;
-  }
-
-  get metrics(): Metrics {
-    return this.deps.metrics;
-  }
-
-  get historyPageSize(): number {
-    return this.deps.historyPageSize;
+  /** Takes a verified stream request to live; see Subscription.open. */
+  attach(sink: Sink, request: StreamRequest): Promise<void> {
+    return new Subscription(this, sink, request).open();
   }
 
   /** Channels currently subscribed on the bus. */
@@ -46,95 +94,90 @@ export class Hub {
     return this.channels.get(name);
   }
 
-  /**
-   * Adds `connection` to each of its channels with live items held (`pending`), and resolves once
-   * every channel is subscribed and knows its position. On failure the connection is removed again.
-   */
-  async join(connection: Connection): Promise<Subscriber[]> {
-    this.connections.add(connection);
-    this.deps.metrics.connections.set(this.connections.size);
-    const subscribers = connection.channels.map((name, index) => {
-      const subscriber: Subscriber = { connection, index, pending: [], floor: undefined };
-      this.channelFor(name).subscribers.add(subscriber);
-      return subscriber;
-    });
-    try {
-      await Promise.all(connection.channels.map((name) => (this.channels.get(name) as Channel).ready));
-    } catch (error) {
-      this.leave(connection, subscribers);
-      throw error;
-    }
-    return subscribers;
-  }
-
-  /** Removes `connection` from its channels; unsubscribes channels nobody wants any more. */
-  leave(connection: Connection, subscribers: readonly Subscriber[]): void {
-    if (this.connections.delete(connection)) this.deps.metrics.connections.set(this.connections.size);
-    for (const subscriber of subscribers) {
-      const name = connection.channels[subscriber.index] as string;
-      const channel = this.channels.get(name);
-      if (channel === undefined || !channel.subscribers.delete(subscriber) || channel.subscribers.size > 0) continue;
-      channel.close();
-      this.channels.delete(name);
-      this.deps.metrics.busSubscriptions.set(this.channels.size);
-      this.deps.bus.unsubscribe(name).catch((error: unknown) => {
-        this.deps.logger.warn('bus unsubscribe failed', { channel: name, error: (error as Error).message });
-      });
-    }
-  }
-
-  private channelFor(name: string): Channel {
+  join(name: string, membership: Membership): Channel {
     let channel = this.channels.get(name);
     if (channel === undefined) {
-      channel = new Channel(name, { bus: this.deps.bus, metrics: this.deps.metrics, logger: this.deps.logger, pageSize: this.deps.historyPageSize });
-      // A failed start is reported to the joining connections through `ready`.
-      channel.ready.catch(() => this.dropIfBroken(name, channel as Channel));
-      this.channels.set(name, channel);
-      this.deps.metrics.busSubscriptions.set(this.channels.size);
+      const created = new Channel(name, { bus: this.bus, metrics: this.metrics, logger: this.logger, budget: this.budget, page: this.page });
+      // A failed start is reported to the joining streams through `ready`.
+      created.ready.catch(() => this.drop(name, created));
+      this.channels.set(name, created);
+      this.metrics.busSubscriptions.set(this.channels.size);
+      channel = created;
     }
+    channel.members.add(membership);
     return channel;
   }
 
-  private dropIfBroken(name: string, channel: Channel): void {
+  leave(name: string, membership: Membership): void {
+    const channel = this.channels.get(name);
+    if (channel === undefined || !channel.members.delete(membership) || channel.members.size > 0) return;
+    this.drop(name, channel);
+  }
+
+  private drop(name: string, channel: Channel): void {
     if (this.channels.get(name) !== channel) return;
     channel.close();
     this.channels.delete(name);
-    this.deps.metrics.busSubscriptions.set(this.channels.size);
-    this.deps.bus.unsubscribe(name).catch(() => undefined); // it may have subscribed before failing
+    this.metrics.busSubscriptions.set(this.channels.size);
+    // Never rejects (the bus drops it once it is back); it may have subscribed before failing.
+    void this.bus.unsubscribe(name);
+  }
+
+  admitted(subscription: Subscription): void {
+    this.streams.add(subscription);
+    this.metrics.connections.set(this.streams.size);
+  }
+
+  released(subscription: Subscription, reason: CloseReason): void {
+    this.streams.delete(subscription);
+    this.metrics.connections.set(this.streams.size);
+    if (reason === 'slow') this.metrics.slowClientDisconnects.inc();
   }
 
   /**
-   * Resolves true once the bus is connected (at once when it is), false after `timeoutMs`: a client
-   * arriving during a short Redis blip waits for it rather than getting a 503 (which makes a
-   * browser's EventSource give up for good).
+   * A client arriving during a short Redis blip waits for it rather than getting a 503 (which
+   * makes a browser's EventSource give up for good).
    */
-  whenBusConnected(timeoutMs: number): Promise<boolean> {
-    if (this.deps.bus.connected) return Promise.resolve(true);
-    return new Promise((resolve) => {
-      const waiter = (connected: boolean): void => {
+  whenBusConnected(): BusWait {
+    if (this.bus.connected) return { connected: Promise.resolve(true), cancel: () => undefined };
+    let waiter: ((connected: boolean) => void) | undefined;
+    let timer: NodeJS.Timeout | undefined;
+    const connected = new Promise<boolean>((resolve) => {
+      waiter = (value) => {
         clearTimeout(timer);
-        this.busWaiters.delete(waiter);
-        resolve(connected);
+        this.busWaiters.delete(waiter as (connected: boolean) => void);
+        resolve(value);
       };
-      const timer = setTimeout(() => waiter(false), timeoutMs);
+      timer = setTimeout(() => waiter?.(false), this.busWaitMs);
       this.busWaiters.add(waiter);
     });
+    return {
+      connected,
+      cancel: () => {
+        clearTimeout(timer);
+        this.busWaiters.delete(waiter as (connected: boolean) => void);
+      },
+    };
   }
 
-  private readonly busWaiters = new Set<(connected: boolean) => void>();
+  /** SIGTERM: new streams are refused from now on (open ones are ended by the caller). */
+  drain(): void {
+    this.draining = true;
+  }
 
-  /** Releases anyone waiting for the bus (shutdown). */
+  /** Releases anyone waiting for the bus, stops every channel and deadline (shutdown). */
   close(): void {
+    this.draining = true;
     for (const waiter of [...this.busWaiters]) waiter(false);
     for (const channel of this.channels.values()) channel.close();
+    this.expiries.close();
   }
 
   private readonly onBusStatus = (connected: boolean): void => {
     if (connected) for (const waiter of [...this.busWaiters]) waiter(true);
-    this.deps.metrics.busConnected.set(connected ? 1 : 0);
-    this.deps.logger.info(connected ? 'bus connected' : 'bus disconnected', { channels: this.channels.size });
-    if (!connected) return;
+    this.metrics.busConnected.set(connected ? 1 : 0);
+    this.logger.info(connected ? 'bus connected' : 'bus disconnected', { channels: this.channels.size });
     // Events published while we were cut off are in the history streams: catch every channel up.
-    for (const channel of this.channels.values()) void channel.resync();
+    if (connected) for (const channel of this.channels.values()) channel.resync();
   };
 }

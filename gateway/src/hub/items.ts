@@ -8,6 +8,8 @@ export interface EventItem extends EventBody {
   readonly kind: 'event';
   readonly id: string;
   readonly idParts: StreamIdParts;
+  /** The id of the event before it in its channel (`0-0` for the first). */
+  readonly prev: string;
   readonly time: string;
 }
 
@@ -20,7 +22,7 @@ export type Item = EventItem | NoticeItem;
 
 /** The envelope stays a view into the bus's read buffer: it is framed (copied) at once. */
 export function itemFromLive(message: LiveMessage): EventItem {
-  return { kind: 'event', id: message.id, idParts: message.idParts, time: message.time, type: message.type, envelope: message.envelope };
+  return { kind: 'event', id: message.id, idParts: message.idParts, prev: message.prev, time: message.time, type: message.type, envelope: message.envelope };
 }
 
 /** A retained event as an item, or undefined when its envelope is unusable. */
@@ -35,7 +37,7 @@ export function itemFromHistory(entry: HistoryEntry): EventItem | undefined {
   }
   const { type, time } = (envelope ?? {}) as { type?: unknown; time?: unknown };
   if (typeof type !== 'string' || typeof time !== 'string') return undefined;
-  return { kind: 'event', id: entry.id, idParts, time, type, envelope: entry.envelope };
+  return { kind: 'event', id: entry.id, idParts, prev: entry.prev, time, type, envelope: entry.envelope };
 }
 
 /** `gateway.gap`: history no longer reaches back to `lastEventId` on `channel`. */

@@ -1,96 +1,65 @@
-// Starting a stream without a gap or a duplicate: the connection joined its channels with live
-// items held; here each channel's history after the client's position is written, then the held
-// items newer than what was written are released and the channel goes live for this connection.
+// Starting a channel of a stream without a gap or a duplicate. The stream joined the channel with
+// live items held (its membership's `pending`); here the channel's history from the stream's
+// position up to what the channel had delivered is written, paced by the client's socket and
+// bounded by the gateway's replay budget, then the held items newer than what was written are
+// released and the channel goes live for the stream.
 import { compareParts, formatStreamId, parseStreamId, type StreamIdParts } from '@sse-gateway/publisher/protocol';
-import { GatewayError } from '../errors';
-import type { Connection } from '../sse/connection';
-import type { ChannelHash } from '../sse/cursor';
-import type { Subscriber } from './channel';
-import type { Hub } from './hub';
-import { gapNotice, itemFromHistory } from './items';
+import type { HistoryPosition } from './history-reader';
+import type { Item } from './items';
+import type { Membership } from './membership';
+import type { Subscription } from './subscription';
 
-const ZERO: StreamIdParts = { ms: 0, seq: 0 };
+/** Replays channel `index` of `sub` and makes it live. Stops quietly when the stream closes. */
+export async function replayChannel(sub: Subscription, index: number): Promise<void> {
+  const membership = sub.memberships[index] as Membership;
+  const startGap = sub.startGaps[index];
+  if (startGap !== undefined) sub.sendNotice(startGap);
+  const position: HistoryPosition = {
+    after: formatStreamId(sub.positions[index] as StreamIdParts),
+    // `earliest` replays whatever is retained, without a gap for what was trimmed before it.
+    contiguous: sub.request.resume.kind !== 'earliest',
+  };
+  do {
+    membership.reread = false;
+    // Live items newer than this wait in `pending`; items dropped from there are at or before it.
+    const target = sub.channelOf(index).lastParts;
+    if (!(await replayUpTo(sub, index, position, target))) return;
+  } while (membership.reread);
+  // Let the socket take the replay, then write what was held and go live, in one synchronous step
+  // (what is held is at most half the client's buffer: with the replay sent, it fits).
+  if (!(await sub.paced(0))) return;
+  const pending = membership.takePending();
+  membership.release();
+  for (const item of pending) writeHeld(sub, index, item);
+}
 
-/** What the client asked to resume from. */
-export type Resume = { kind: 'live' } | { kind: 'earliest' } | { kind: 'cursor'; positions: ReadonlyMap<ChannelHash, StreamIdParts> };
-
-/**
- * Sets each channel's starting position: the cursor's (checked against the stream's head: a
- * position from the future is a 400), the oldest retained for `earliest`, or the channel's current
- * position (live). A cursor may omit channels (they start live) and name others (ignored).
- */
-export async function startPositions(hub: Hub, connection: Connection, resume: Resume): Promise<void> {
-  await Promise.all(
-    connection.channels.map(async (name, index) => {
-      const channel = hub.channel(name);
-      if (channel === undefined) throw new Error(`not joined to ${name}`);
-      const subscriber = connection.memberships[index] as Subscriber;
-      const wanted = resume.kind === 'earliest' ? ZERO : resume.kind === 'cursor' ? resume.positions.get(connection.hashes[index] as ChannelHash) : undefined;
-      if (wanted === undefined) {
-        connection.positions[index] = channel.lastParts;
-        return;
+/** Writes history after `position` up to `target`. False when the stream closed. */
+async function replayUpTo(sub: Subscription, index: number, position: HistoryPosition, target: StreamIdParts): Promise<boolean> {
+  const name = sub.channels[index] as string;
+  while (compareParts(parseStreamId(position.after) as StreamIdParts, target) < 0) {
+    const page = await sub.readPage(name, position);
+    if (page === undefined) return false;
+    try {
+      if (page.entries === 0) {
+        // History ends before what the channel delivered: expired or deleted meanwhile.
+        if (position.contiguous) sub.sendNotice(sub.gap(name, position.after, null));
+        return true;
       }
-      if (compareParts(wanted, channel.lastParts) > 0) {
-        // Ahead of what this gateway delivered: in flight here, or from the future.
-        const head = await hub.bus.head(name);
-        const headParts = head === undefined ? undefined : parseStreamId(head);
-        if (headParts === undefined || compareParts(wanted, headParts) > 0) {
-          throw new GatewayError('bad_cursor', `the cursor's position on channel ${name} is beyond its last event`);
-        }
-        subscriber.floor = wanted;
+      for (const item of page.items) {
+        if (item.kind === 'event' && compareParts(item.idParts, target) > 0) return true;
+        if (!(await sub.paced())) return false;
+        if (item.kind === 'notice') sub.sendNotice(item);
+        else sub.sendEvent(index, item);
       }
-      connection.positions[index] = wanted;
-    }),
-  );
-}
-
-/** Replays each channel from its starting position, then releases it to live delivery. Resolves with the number of events replayed. */
-export async function replayAndRelease(hub: Hub, connection: Connection, earliest: boolean): Promise<number> {
-  let replayed = 0;
-  for (let index = 0; index < connection.channels.length && !connection.closed; index++) {
-    replayed += await replayChannel(hub, connection, index, earliest);
-    release(connection, connection.memberships[index] as Subscriber);
-  }
-  return replayed;
-}
-
-async function replayChannel(hub: Hub, connection: Connection, index: number, earliest: boolean): Promise<number> {
-  const name = connection.channels[index] as string;
-  const channel = hub.channel(name);
-  const from = connection.positions[index] as StreamIdParts;
-  if (channel === undefined || compareParts(from, channel.lastParts) >= 0) return 0;
-  const target = channel.lastParts; // newer events are held in `pending`
-  let after = formatStreamId(from);
-  let replayed = 0;
-  for (let first = true; ; first = false) {
-    const page = await hub.bus.history(name, after, hub.historyPageSize);
-    if (connection.closed) return replayed;
-    if (first && !earliest && page[0]?.prev !== after) {
-      hub.metrics.gaps.inc();
-      connection.sendNotice(gapNotice(name, after, page[0]?.id ?? null));
-    }
-    for (const entry of page) {
-      const item = itemFromHistory(entry);
-      if (item === undefined) continue;
-      if (compareParts(item.idParts, target) > 0) return replayed;
-      connection.sendEvent(index, item.idParts, item);
-      replayed++;
-    }
-    const last = page[page.length - 1];
-    if (last === undefined || page.length < hub.historyPageSize) return replayed;
-    after = last.id;
-    await connection.drained();
-  }
-}
-
-/** Writes what was held during the replay (newer than the position reached), then goes live. */
-function release(connection: Connection, subscriber: Subscriber): void {
-  const pending = subscriber.pending ?? [];
-  subscriber.pending = undefined;
-  for (const item of pending) {
-    if (item.kind === 'notice') connection.sendNotice(item);
-    else if (compareParts(item.idParts, connection.positions[subscriber.index] as StreamIdParts) > 0) {
-      connection.sendEvent(subscriber.index, item.idParts, item);
+    } finally {
+      sub.releaseGrant();
     }
   }
+  return true;
+}
+
+/** A held live item: notices as they are, events only when newer than what was written. */
+function writeHeld(sub: Subscription, index: number, item: Item): void {
+  if (item.kind === 'notice') sub.sendNotice(item);
+  else if (compareParts(item.idParts, sub.positions[index] as StreamIdParts) > 0) sub.sendEvent(index, item);
 }

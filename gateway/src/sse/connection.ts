@@ -1,130 +1,110 @@
-// One SSE client: owns its socket after the handshake. Everything per connection lives here, kept
-// small (no closures per event, no timers: heartbeats and token expiry are driven by the hub).
+// The bytes of one SSE response: its head, frames, heartbeats, backpressure and end. It knows
+// nothing of channels or positions (the hub's Subscription does). It watches its socket from the
+// moment the stream request arrives, so a client that hangs up at any point of the handshake is
+// seen, and tells its one owner exactly once whoever ends the stream.
+import type { ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
-import type { StreamIdParts } from '@sse-gateway/publisher/protocol';
-import { encodeCursor, type ChannelHash } from './cursor';
-import { END_OF_CHUNKS, eventFrame, type EventBody, type Frame } from './frame';
-import type { Deadline } from './deadlines';
+import { END_OF_CHUNKS, type Frame } from './frame';
 import type { Beating, HeartbeatClock } from './heartbeat';
 import type { Corkable, WriteBatcher } from './write-batcher';
-import type { Subscriber } from '../hub/channel';
 
 /** Why a stream ended. `client`: the client went away; the others are the gateway's decision. */
 export type CloseReason = 'client' | 'slow' | 'token_expired' | 'drain' | 'shutdown' | 'error';
 
+/** What the hub needs of a stream's connection (the Connection below; a fake in unit tests). */
+export interface Sink {
+  readonly closed: boolean;
+  /** Sets the one listener told, once, when the stream ends (at once if it already has). */
+  onClose(listener: (reason: CloseReason) => void): void;
+  /** Sends the response head with `headers`, then `opening`, in one write. */
+  start(headers: Readonly<Record<string, string>>, opening: Frame): void;
+  /** Writes a frame (corked until the batcher's flush); false when the stream is closed. */
+  write(frame: Frame): boolean;
+  /** Bytes written but not yet taken by the kernel. */
+  readonly backlog: number;
+  /** The backlog passed the socket's high-water mark: `drained()` tells when it is sent. */
+  readonly congested: boolean;
+  /** Resolves once a congested socket has sent its backlog (at once when not congested), or the stream closed. */
+  drained(): Promise<void>;
+  /** Ends the stream cleanly (the client reconnects with its cursor). */
+  end(reason: CloseReason): void;
+  /** Drops the connection at once. */
+  destroy(reason: CloseReason): void;
+  /** Stops watching the socket without closing it: the handshake failed and the caller answers. */
+  detach(): void;
+}
+
 export interface ConnectionInit {
-  socket: Socket;
-  /** HTTP/1.1: write pre-framed chunks; HTTP/1.0: raw bytes, the stream ends with the connection. */
-  chunked: boolean;
-  channels: readonly string[];
-  hashes: readonly ChannelHash[];
-  subject: string;
-  /** Token expiry, epoch ms. */
-  expiresAt: number | undefined;
+  res: ServerResponse;
+  /** A client whose backlog passes this after a flush is disconnected as slow. */
   bufferLimit: number;
   batcher: WriteBatcher;
   /** The heartbeat: its tick is stamped on each write. */
   clock: HeartbeatClock;
-  onClose: (connection: Connection, reason: CloseReason) => void;
 }
 
-export class Connection implements Corkable, Beating {
-  readonly channels: readonly string[];
-  readonly hashes: readonly ChannelHash[];
-  readonly subject: string;
-  readonly expiresAt: number | undefined;
-  readonly openedAt = Date.now();
-  /** Last delivered id per channel (same order as `channels`); set before the stream starts. */
-  readonly positions: StreamIdParts[];
-  eventsSent = 0;
-  /** Its token's expiry in the gateway's deadline heap, cancelled when it closes. */
-  expiry: Deadline | undefined;
-  /** The hub's records of this connection in each channel (set once joined). */
-  memberships: readonly Subscriber[] = [];
+type CloseListener = (reason: CloseReason) => void;
+
+export class Connection implements Sink, Corkable, Beating {
+  closed = false;
   /** The heartbeat tick of the last write (see Heartbeat). */
   lastWriteTick = 0;
-  /** The heartbeat's phase for this connection (see Heartbeat). */
-  readonly heartbeatSlot: number;
-  closed = false;
+  /** The heartbeat's phase for this connection, given when the stream starts (see Heartbeat). */
+  heartbeatSlot = -1;
   private corked = false;
-  closeReason: CloseReason | undefined;
-  /** Set from the response once headers are out (Node decides: HTTP/1.0 gets no chunking). */
-  chunked: boolean;
+  /** HTTP/1.1 streams get pre-framed chunks; HTTP/1.0 ones raw bytes (Node decides at start). */
+  private chunked = true;
+  private listener: CloseListener | undefined;
+  private res: ServerResponse | undefined;
   private readonly socket: Socket;
   private readonly bufferLimit: number;
   private readonly batcher: WriteBatcher;
   private readonly clock: HeartbeatClock;
-  private readonly onClose: ConnectionInit['onClose'];
 
   constructor(init: ConnectionInit) {
-    this.socket = init.socket;
-    this.chunked = init.chunked;
-    this.channels = init.channels;
-    this.hashes = init.hashes;
-    this.subject = init.subject;
-    this.expiresAt = init.expiresAt;
+    this.res = init.res;
+    this.socket = init.res.socket as Socket;
     this.bufferLimit = init.bufferLimit;
     this.batcher = init.batcher;
     this.clock = init.clock;
-    this.lastWriteTick = init.clock.tick;
-    this.heartbeatSlot = init.clock.assignSlot();
-    this.onClose = init.onClose;
-    this.positions = new Array<StreamIdParts>(init.channels.length);
-    this.socket.on('close', this.onSocketClose); // not once(): its wrapper costs memory per connection; markClosed removes it
+    // A request whose socket is already gone (it closed while the request was parsed) is closed.
+    if (this.socket === null || this.socket.destroyed) this.closed = true;
+    else this.socket.on('close', this.onSocketClose); // not once(): its wrapper costs memory per connection
   }
 
-  get singleChannel(): boolean {
-    return this.channels.length === 1;
+  onClose(listener: CloseListener): void {
+    this.listener = listener;
+    if (this.closed) listener('client');
   }
 
-  /** The cursor of the current positions. */
-  cursor(): string {
-    return encodeCursor(this.hashes.map((hash, i) => ({ hash, id: this.positions[i] as StreamIdParts })));
+  start(headers: Readonly<Record<string, string>>, opening: Frame): void {
+    const res = this.res;
+    if (this.closed || res === undefined) return;
+    this.res = undefined; // the response object is not needed again: the socket is written directly
+    this.batch(); // the head and the opening block leave in one write
+    res.writeHead(200, headers);
+    res.flushHeaders();
+    this.chunked = res.chunkedEncoding;
+    this.socket.setNoDelay(true);
+    this.socket.setTimeout(0);
+    this.clock.add(this);
+    this.write(opening);
   }
 
-  /** Writes an event of channel `index` and advances its position. `shared` is the frame single-channel connections share. */
-  sendEvent(index: number, id: StreamIdParts, body: EventBody, shared?: Frame): void {
-    this.positions[index] = id;
-    this.write(shared !== undefined && this.singleChannel ? shared : eventFrame(this.cursor(), body));
-    this.eventsSent++;
-  }
-
-  /** Writes a control event with the current cursor. */
-  sendNotice(body: EventBody): void {
-    this.write(eventFrame(this.cursor(), body));
-  }
-
-  /** Holds this connection's writes (its socket's) until the batcher's next flush. */
-  batch(): void {
-    if (!this.corked) this.batcher.hold(this);
-  }
-
-  /** Writes bytes, corked until the batcher's next flush. */
-  write(frame: Frame): void {
-    if (this.closed) return;
+  write(frame: Frame): boolean {
+    // `destroyed` is set at once by a destroy; 'close' follows a tick later.
+    if (this.closed || this.socket.destroyed) return false;
     this.batch();
     this.lastWriteTick = this.clock.tick;
     this.socket.write(this.chunked ? frame.chunked : frame.raw);
+    return true;
   }
 
-  cork(): void {
-    this.corked = true;
-    this.socket.cork();
+  get backlog(): number {
+    return this.socket.writableLength;
   }
 
-  /**
-   * Sends what this tick wrote. A client whose unsent bytes then pass the limit is disconnected:
-   * it resumes later with its cursor, and never holds memory or slows the others.
-   */
-  flush(): void {
-    this.corked = false;
-    if (this.closed) return;
-    this.socket.uncork();
-    if (this.socket.writableLength > this.bufferLimit) this.destroy('slow');
-  }
-
-  /** True when the socket has more unsent bytes than it likes (wait for `drained()` before writing more in bulk). */
-  get needsDrain(): boolean {
+  get congested(): boolean {
     return this.socket.writableNeedDrain;
   }
 
@@ -141,36 +121,57 @@ export class Connection implements Corkable, Beating {
     });
   }
 
-  /** Ends the stream cleanly (the client reconnects with its cursor). */
+  /** Holds this connection's writes (its socket's) until the batcher's next flush. */
+  private batch(): void {
+    if (!this.corked) this.batcher.hold(this);
+  }
+
+  cork(): void {
+    this.corked = true;
+    this.socket.cork();
+  }
+
+  /**
+   * Sends what this turn wrote. A client whose backlog then passes the limit is disconnected:
+   * it resumes later with its cursor, and never holds memory or slows the others.
+   */
+  flush(): void {
+    this.corked = false;
+    if (this.closed) return;
+    this.socket.uncork();
+    if (this.socket.writableLength > this.bufferLimit) this.destroy('slow');
+  }
+
   end(reason: CloseReason): void {
     if (this.closed) return;
     this.markClosed(reason);
-    if (this.chunked) this.socket.write(END_OF_CHUNKS);
+    if (this.chunked && this.res === undefined) this.socket.write(END_OF_CHUNKS);
     this.socket.end();
   }
 
-  /** Drops the connection at once. */
   destroy(reason: CloseReason): void {
     if (this.closed) return;
     this.markClosed(reason);
     this.socket.destroy();
   }
 
-  /** Stops watching the socket without reporting a close: the handshake failed and the caller answers the request. */
-  forget(): void {
+  detach(): void {
+    if (this.closed) return;
     this.closed = true;
+    this.listener = undefined;
     this.socket.off('close', this.onSocketClose);
   }
 
   private markClosed(reason: CloseReason): void {
     this.closed = true;
-    this.closeReason = reason;
+    this.clock.remove(this);
     this.socket.off('close', this.onSocketClose);
-    this.onClose(this, reason);
+    const listener = this.listener;
+    this.listener = undefined;
+    listener?.(reason);
   }
 
   private readonly onSocketClose = (): void => {
-    if (this.closed) return;
-    this.markClosed('client');
+    if (!this.closed) this.markClosed('client');
   };
 }

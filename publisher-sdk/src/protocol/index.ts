@@ -6,3 +6,4 @@ export * from './validate';
 export * from './publish-script';
 export * from './history';
 export * from './store';
+export * from './run-script';

@@ -1,0 +1,60 @@
+// A stream's place in one channel. While its stream replays history, the channel's live items
+// for it wait here (`pending`), bounded in bytes: past the bound they are dropped and the stream
+// reads them from history instead (`reread`), so a long replay never holds live items without
+// limit and a client that keeps reading is never cut for it.
+import type { StreamIdParts } from '@sse-gateway/publisher/protocol';
+import type { Frame } from '../sse/frame';
+import type { EventItem, Item, NoticeItem } from './items';
+
+/** What a channel needs of the stream that follows it. */
+export interface Member {
+  /** Streams of one channel share one frame per event. */
+  readonly singleChannel: boolean;
+  /** Writes `item` as channel `index`'s next event; false when the stream is closed. */
+  sendEvent(index: number, item: EventItem, shared: Frame | undefined): boolean;
+  sendNotice(item: NoticeItem): void;
+}
+
+export class Membership {
+  /** Live items held while the stream replays; undefined once it is live. */
+  pending: Item[] | undefined = [];
+  private pendingBytes = 0;
+  /** Items were dropped from `pending`: read history again before going live. */
+  reread = false;
+  /** Skip live events up to here: the client has them (it resumed from a gateway that was ahead). */
+  floor: StreamIdParts | undefined;
+
+  constructor(
+    readonly member: Member,
+    /** The channel's index in its stream's channel list. */
+    readonly index: number,
+    private readonly pendingLimit: number,
+  ) {}
+
+  hold(item: Item): void {
+    const pending = this.pending as Item[];
+    this.pendingBytes += item.envelope.length;
+    if (this.pendingBytes > this.pendingLimit) {
+      pending.length = 0;
+      this.pendingBytes = 0;
+      this.reread = true;
+      return;
+    }
+    pending.push(item);
+  }
+
+  /** Takes what is held, leaving an empty list (still holding). */
+  takePending(): Item[] {
+    const taken = this.pending ?? [];
+    this.pending = [];
+    this.pendingBytes = 0;
+    this.reread = false;
+    return taken;
+  }
+
+  /** Live from now on. */
+  release(): void {
+    this.pending = undefined;
+    this.pendingBytes = 0;
+  }
+}

@@ -1,0 +1,311 @@
+// The one owner of a stream's resources, from the request's arrival to its close: the admission
+// slot, its memberships in channels (and through them the bus subscriptions), its positions, the
+// replay's memory grant and waits, its token-expiry deadline. It hears the connection's close
+// whatever step is under way and releases exactly what was taken, once. After every await it
+// looks whether the stream closed meanwhile before taking anything more.
+import { compareParts, formatStreamId, parseStreamId, ZERO_ID, type StreamIdParts } from '@sse-gateway/publisher/protocol';
+import { GatewayError } from '../errors';
+import { encodeCursor, type ChannelHash, channelHash } from '../sse/cursor';
+import type { CloseReason, Sink } from '../sse/connection';
+import type { Deadline } from '../sse/deadlines';
+import { eventFrame, openingFrame, type Frame } from '../sse/frame';
+import type { Channel } from './channel';
+import { readPage, type HistoryPosition, type Page } from './history-reader';
+import type { HubContext } from './hub-context';
+import { gapNotice, tokenExpiredNotice, type EventItem, type NoticeItem } from './items';
+import { Membership, type Member } from './membership';
+import type { Grant, PendingGrant } from './replay-budget';
+import { replayChannel } from './replay';
+
+/** What the client asked to resume from. */
+export type Resume = { kind: 'live' } | { kind: 'earliest' } | { kind: 'cursor'; positions: ReadonlyMap<ChannelHash, StreamIdParts> };
+
+export interface StreamRequest {
+  subject: string;
+  channels: readonly string[];
+  resume: Resume;
+  /** `state=1`: each channel's retained events before its replay and live events. */
+  state: boolean;
+  /** Token expiry, epoch ms; undefined for a token without `exp`. */
+  expiresAt: number | undefined;
+  /** Response headers beside the stream's own (CORS). */
+  headers: Readonly<Record<string, string>>;
+}
+
+/**
+ * - `waiting`: for the bus (after a Redis blip) — nothing taken yet.
+ * - `joining`: slot taken, joining the channels (subscribing, reading their heads).
+ * - `positioning`: checking the cursor against each channel's history.
+ * - `replaying`: the response has started; history is written, channel by channel.
+ * - `live`: every channel delivers live events.
+ * - `closed`: everything released.
+ */
+export type Stage = 'waiting' | 'joining' | 'positioning' | 'replaying' | 'live' | 'closed';
+
+const ZERO: StreamIdParts = { ms: 0, seq: 0 };
+
+export class Subscription implements Member {
+  stage: Stage = 'waiting';
+  readonly channels: readonly string[];
+  readonly hashes: readonly ChannelHash[];
+  /** Last id written per channel (the cursor), in the order of `channels`. */
+  readonly positions: StreamIdParts[];
+  readonly memberships: Membership[] = [];
+  readonly subject: string;
+  /** Per channel: the client's own position (undefined when it starts live), for `state=1`. */
+  readonly requested: (StreamIdParts | undefined)[];
+  /** Per channel: a gap found when positioning (history ends before the cursor), said first. */
+  readonly startGaps: (NoticeItem | undefined)[];
+  eventsSent = 0;
+  private readonly openedAt = Date.now();
+  private joined: Channel[] = [];
+  private slot = false;
+  private expiry: Deadline | undefined;
+  private grant: Grant | undefined;
+  private pendingGrant: PendingGrant | undefined;
+  /** Cancels what the stream waits for now (a timer): called on close. */
+  private cancelWait: (() => void) | undefined;
+
+  constructor(
+    private readonly hub: HubContext,
+    readonly sink: Sink,
+    readonly request: StreamRequest,
+  ) {
+    this.channels = request.channels;
+    this.subject = request.subject;
+    this.hashes = request.channels.map(channelHash);
+    this.positions = request.channels.map(() => ZERO);
+    this.requested = request.channels.map(() => undefined);
+    this.startGaps = request.channels.map(() => undefined);
+  }
+
+  get singleChannel(): boolean {
+    return this.channels.length === 1;
+  }
+
+  get closed(): boolean {
+    return this.stage === 'closed';
+  }
+
+  /**
+   * Takes the stream from its verified request to live. Rejects with a GatewayError before the
+   * response started (everything taken released, the connection detached for the caller to
+   * answer); resolves once live, or once the stream closed at any step.
+   */
+  async open(): Promise<void> {
+    this.sink.onClose(this.onClose);
+    try {
+      if (!(await this.prepare())) return;
+    } catch (error) {
+      if (this.closed) return;
+      this.sink.detach();
+      this.release('error');
+      throw error;
+    }
+    this.begin();
+    try {
+      for (let index = 0; index < this.channels.length && !this.closed; index++) await replayChannel(this, index);
+      if (!this.closed) this.stage = 'live';
+    } catch (error) {
+      if (this.closed) return;
+      this.hub.logger.warn('replay failed; the client will resume', { subject: this.subject, channels: this.channels, error: (error as Error).message });
+      this.sink.end('error');
+    }
+  }
+
+  /** Bus, slot, channels, positions. False when the stream closed meanwhile. */
+  private async prepare(): Promise<boolean> {
+    if (this.closed) return false;
+    const wait = this.hub.whenBusConnected();
+    this.cancelWait = wait.cancel;
+    const connected = await wait.connected;
+    this.cancelWait = undefined;
+    if (this.closed) return false;
+    if (!connected) throw new GatewayError('bus_unavailable', 'the gateway has lost its message bus; retry shortly');
+    this.refuseIfDraining();
+    this.hub.admission.admit(this.subject);
+    this.slot = true;
+    this.hub.admitted(this);
+    this.stage = 'joining';
+    this.joined = this.channels.map((name, index) => {
+      const membership = new Membership(this, index, this.hub.pendingLimit);
+      this.memberships.push(membership);
+      return this.hub.join(name, membership);
+    });
+    try {
+      await Promise.all(this.joined.map((channel) => channel.ready));
+    } catch (error) {
+      throw error instanceof GatewayError ? error : new GatewayError('bus_unavailable', 'the message bus did not answer; retry shortly');
+    }
+    if (this.closed) return false;
+    this.stage = 'positioning';
+    await this.startPositions();
+    if (this.closed) return false;
+    this.refuseIfDraining();
+    return true;
+  }
+
+  private refuseIfDraining(): void {
+    if (this.hub.draining) throw new GatewayError('draining', 'this gateway is shutting down; reconnect to another');
+  }
+
+  /**
+   * Each channel's starting position: the cursor's, the channel's current one (live), or before
+   * the first (`earliest`). A cursor ahead of what this gateway delivered is checked against the
+   * stream's head: behind it, it is in flight here; beyond it, history ends before the cursor
+   * (expired, deleted, lost in a Redis restart or failover): a gap, then live events.
+   */
+  private async startPositions(): Promise<void> {
+    const { resume } = this.request;
+    const now = this.joined.map((channel) => channel.lastParts);
+    await Promise.all(
+      this.channels.map(async (name, index) => {
+        const current = now[index] as StreamIdParts;
+        const wanted = resume.kind === 'earliest' ? ZERO : resume.kind === 'cursor' ? resume.positions.get(this.hashes[index] as ChannelHash) : undefined;
+        this.requested[index] = wanted;
+        this.positions[index] = wanted ?? current;
+        if (wanted === undefined || compareParts(wanted, current) <= 0) return;
+        const head = await this.hub.bus.head(name);
+        const headParts = head === undefined ? undefined : parseStreamId(head);
+        if (headParts !== undefined && compareParts(wanted, headParts) <= 0) {
+          (this.memberships[index] as Membership).floor = wanted;
+          return;
+        }
+        const [first] = await this.hub.bus.history(name, ZERO_ID, 1);
+        this.startGaps[index] = this.gap(name, formatStreamId(wanted), first?.id ?? null);
+        this.positions[index] = current;
+      }),
+    );
+  }
+
+  /** Sends the response head and the opening block; from here on the stream is the client's. */
+  private begin(): void {
+    this.stage = 'replaying';
+    this.sink.start(this.request.headers, openingFrame(this.hub.retryMs, this.cursor()));
+    const { expiresAt } = this.request;
+    if (expiresAt !== undefined) this.expiry = this.hub.expiries.add(expiresAt, this);
+    this.hub.logger.info('stream opened', { subject: this.subject, channels: this.channels, resume: this.request.resume.kind });
+  }
+
+  /** The cursor of the current positions. */
+  cursor(): string {
+    return encodeCursor(this.hashes.map((hash, i) => ({ hash, id: this.positions[i] as StreamIdParts })));
+  }
+
+  sendEvent(index: number, item: EventItem, shared?: Frame): boolean {
+    // Never backwards: a retained event older than where the stream starts keeps the position.
+    const advances = compareParts(item.idParts, this.positions[index] as StreamIdParts) > 0;
+    if (advances) this.positions[index] = item.idParts;
+    // The shared frame's cursor is the event's own id: right only for a single channel it advances.
+    const frame = shared !== undefined && advances && this.singleChannel ? shared : eventFrame(this.cursor(), item);
+    if (!this.sink.write(frame)) return false;
+    this.eventsSent++;
+    return true;
+  }
+
+  sendNotice(item: NoticeItem): void {
+    this.sink.write(eventFrame(this.cursor(), item));
+  }
+
+  /** A `gateway.gap` notice, counted. */
+  gap(channel: string, lastEventId: string, earliestId: string | null): NoticeItem {
+    this.hub.metrics.gaps.inc();
+    return gapNotice(channel, lastEventId, earliestId);
+  }
+
+  /** The token expired: say so, then end the stream. */
+  expire(): void {
+    if (this.closed) return;
+    this.sendNotice(tokenExpiredNotice(this.request.expiresAt ?? Date.now()));
+    this.sink.end('token_expired');
+  }
+
+  /** Ends the stream cleanly (drain). */
+  end(reason: CloseReason): void {
+    this.sink.end(reason);
+  }
+
+  /**
+   * Waits until the client took most of what it was given. A client that takes nothing for a
+   * whole stall period is not reading: it is cut as slow (and resumes later with its cursor).
+   * False when the stream closed.
+   */
+  async paced(threshold = this.hub.writeAhead): Promise<boolean> {
+    // Only a congested socket (one that asked for a drain) says when it has caught up.
+    while (!this.closed && this.sink.congested && this.sink.backlog > threshold) {
+      let last = this.sink.backlog;
+      const timer = setInterval(() => {
+        const now = this.sink.backlog;
+        if (now >= last) this.sink.destroy('slow');
+        last = now;
+      }, this.hub.stallMs);
+      this.cancelWait = () => clearInterval(timer);
+      await this.sink.drained();
+      clearInterval(timer);
+      this.cancelWait = undefined;
+    }
+    return !this.closed;
+  }
+
+  /** Reads the next history page of channel `name` with a memory grant; undefined when closed. */
+  async readPage(name: string, position: HistoryPosition): Promise<Page | undefined> {
+    const pending = this.hub.budget.acquire(this.hub.page.bytes);
+    this.pendingGrant = pending;
+    const grant = await pending.granted;
+    this.pendingGrant = undefined;
+    if (this.closed) {
+      grant.release();
+      return undefined;
+    }
+    this.grant = grant;
+    const page = await readPage(this.hub.bus, name, position, this.hub.page, this.hub.metrics);
+    if (page.bytes > grant.bytes) grant.grow(page.bytes - grant.bytes);
+    if (this.closed) {
+      this.releaseGrant();
+      return undefined;
+    }
+    return page;
+  }
+
+  /** The page is written: its memory is the socket's now. */
+  releaseGrant(): void {
+    this.grant?.release();
+    this.grant = undefined;
+  }
+
+  channelOf(index: number): Channel {
+    return this.joined[index] as Channel;
+  }
+
+  private readonly onClose = (reason: CloseReason): void => this.release(reason);
+
+  /** Gives back everything taken, once. */
+  private release(reason: CloseReason): void {
+    if (this.closed) return;
+    const started = this.stage === 'replaying' || this.stage === 'live';
+    this.stage = 'closed';
+    this.cancelWait?.();
+    this.cancelWait = undefined;
+    this.pendingGrant?.cancel();
+    this.pendingGrant = undefined;
+    this.releaseGrant();
+    this.expiry?.cancel();
+    this.expiry = undefined;
+    this.memberships.forEach((membership, index) => this.hub.leave(this.channels[index] as string, membership));
+    this.joined = [];
+    if (this.slot) {
+      this.slot = false;
+      this.hub.admission.release(this.subject);
+      this.hub.released(this, reason);
+    }
+    if (started) {
+      this.hub.logger.info('stream closed', {
+        subject: this.subject,
+        channels: this.channels,
+        durationMs: Date.now() - this.openedAt,
+        eventsSent: this.eventsSent,
+        reason,
+      });
+    }
+  }
+}
