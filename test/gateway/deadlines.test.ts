@@ -43,3 +43,16 @@ test('an earlier deadline re-arms the timer; close() clears it', () => {
   jest.advanceTimersByTime(20_000);
   expect(due).toEqual(['early']);
 });
+
+test('when every item is cancelled, nothing is kept: no entry, no timer', () => {
+  const deadlines = new Deadlines<string>(() => undefined);
+  const now = Date.now();
+  const handles = ['a', 'b', 'c'].map((name, i) => deadlines.add(now + 60_000 * (i + 1), name));
+  expect(jest.getTimerCount()).toBe(1);
+  for (const handle of handles) handle.cancel();
+  expect(deadlines.size).toBe(0);
+  expect(jest.getTimerCount()).toBe(0);
+  deadlines.add(now + 1000, 'd'); // and it still works afterwards
+  expect(jest.getTimerCount()).toBe(1);
+  deadlines.close();
+});

@@ -37,7 +37,9 @@ export class Deadlines<T> {
         if (entry.item === undefined) return;
         entry.item = undefined;
         this.cancelled++;
-        if (this.heap.length >= MIN_SWEEP_SIZE && this.cancelled * 2 >= this.heap.length) this.sweep();
+        // Nothing left to wait for: no timer stays armed for a closed stream.
+        if (this.cancelled === this.heap.length) this.close();
+        else if (this.heap.length >= MIN_SWEEP_SIZE && this.cancelled * 2 >= this.heap.length) this.sweep();
       },
     };
   }
