@@ -7,6 +7,7 @@ import { createPublisher, type Publisher } from '@sse-gateway/publisher';
 import { createKeyspace } from '@sse-gateway/publisher/protocol';
 import { REPO_ROOT, startCluster, type ClusterOptions, type LocalCluster, type LocalGateway } from '../../deploy/local/cluster';
 import { connectRedis } from '../helpers/redis';
+import { scrapeMetric } from '../helpers/metrics';
 import { SseClient } from '../helpers/sse-client';
 import { mintToken } from '../helpers/tokens';
 import { waitFor } from '../helpers/wait-for';
@@ -20,8 +21,7 @@ async function start(options: ClusterOptions): Promise<LocalCluster> {
 
 async function connections(gateway: LocalGateway): Promise<number> {
   if (!gateway.process.isRunning()) return 0;
-  const text = await (await fetch(`${gateway.url}/metrics`)).text();
-  return Number(/^sse_connections (\d+)/m.exec(text)?.[1] ?? 0);
+  return scrapeMetric(gateway.url, 'sse_connections');
 }
 
 /** The one gateway holding the (only) client's stream: the load balancer chose it. */

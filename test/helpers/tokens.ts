@@ -9,12 +9,14 @@ export interface TestClaims {
   publish?: string[];
   /** Seconds from now. @default 3600 */
   ttlS?: number;
+  /** A `jti`: makes the token distinct from any other with the same claims (no verification cache hit). */
+  jti?: string;
 }
 
 /** An HS256 token signed with TEST_JWT_SECRET (or `secret`). */
 export function mintToken(claims: TestClaims = {}, secret = TEST_JWT_SECRET): Promise<string> {
-  const { sub = 'tester', subscribe = ['*'], publish = [], ttlS = 3600 } = claims;
-  return new SignJWT({ sse: { subscribe, publish } })
+  const { sub = 'tester', subscribe = ['*'], publish = [], ttlS = 3600, jti } = claims;
+  return new SignJWT({ sse: { subscribe, publish }, ...(jti === undefined ? {} : { jti }) })
     .setProtectedHeader({ alg: 'HS256' })
     .setSubject(sub)
     .setIssuedAt()

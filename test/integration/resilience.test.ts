@@ -7,13 +7,12 @@ import { startGateway, type TestGateway } from '../helpers/gateway';
 import { connectRedis, testRedisUrl, uniquePrefix } from '../helpers/redis';
 import { startRedisServer } from '../helpers/redis-server';
 import { httpJson, rawStream, SseClient } from '../helpers/sse-client';
+import { metricValue } from '../helpers/metrics';
 import { mintToken } from '../helpers/tokens';
 import { waitFor } from '../helpers/wait-for';
 
 async function metric(gw: TestGateway, name: string, labels = ''): Promise<number> {
-  const text = await gw.gateway.metrics.registry.metrics();
-  const line = text.split('\n').find((l) => l.startsWith(`${name}${labels} `) || (labels === '' && l.startsWith(`${name} `)));
-  return line === undefined ? 0 : Number(line.split(' ').pop());
+  return metricValue(await gw.gateway.metrics.registry.metrics(), name, labels);
 }
 
 /** Timers alive in this process (one-shot Immediates excluded: they cannot leak). */

@@ -49,7 +49,7 @@ async function replayUpTo(sub: Subscription, index: number, position: HistoryPos
         if (item.kind === 'event' && compareParts(item.idParts, target) > 0) return true;
         if (!(await sub.paced())) return false;
         if (item.kind === 'notice') sub.sendNotice(item);
-        else sub.sendEvent(index, item);
+        else sub.writeEvent(index, item, true);
       }
     } finally {
       sub.releaseGrant();
@@ -61,5 +61,5 @@ async function replayUpTo(sub: Subscription, index: number, position: HistoryPos
 /** A held live item: notices as they are, events only when newer than what was written. */
 function writeHeld(sub: Subscription, index: number, item: Item): void {
   if (item.kind === 'notice') sub.sendNotice(item);
-  else if (compareParts(item.idParts, sub.positions[index] as StreamIdParts) > 0) sub.sendEvent(index, item);
+  else if (compareParts(item.idParts, sub.positions[index] as StreamIdParts) > 0) sub.writeEvent(index, item, false);
 }

@@ -203,6 +203,13 @@ export class Subscription implements Member {
     return true;
   }
 
+  /** Writes an event outside live delivery (history, retained state, held items): counted here. */
+  writeEvent(index: number, item: EventItem, fromHistory: boolean): void {
+    if (!this.sendEvent(index, item)) return;
+    this.hub.metrics.eventsDelivered.inc();
+    if (fromHistory) this.hub.metrics.replayedEvents.inc();
+  }
+
   sendNotice(item: NoticeItem): void {
     this.sink.write(eventFrame(this.cursor(), item));
   }
