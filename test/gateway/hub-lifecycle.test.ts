@@ -23,6 +23,8 @@ async function expectNothingHeld(h: Harness): Promise<void> {
   expect(h.bus.subscribed.size).toBe(0);
   expect(h.hub.budget.inUse).toBe(0);
   expect(h.hub.budget.waiting).toBe(0);
+  expect(h.hub.reads.inUse).toBe(0);
+  expect(h.hub.reads.waiting).toBe(0);
   expect(h.hub.expiries.size).toBe(0);
   expect((await h.metrics.connections.get()).values[0]?.value).toBe(0);
   expect(jest.getTimerCount()).toBe(0);
@@ -150,7 +152,9 @@ test('a hang-up while waiting for the replay budget leaves the queue and takes n
   expect(sink.started).toBe(true);
   expect(h.hub.budget.waiting).toBe(1);
   sink.hangUp();
-  expect(h.hub.budget.waiting).toBe(0); // out of the queue at once: it holds up nobody behind it
+  expect(h.hub.budget.waiting).toBe(0);
+  expect(h.hub.reads.inUse).toBe(0);
+  expect(h.hub.reads.waiting).toBe(0); // out of the queue at once: it holds up nobody behind it
   blocker.release();
   await expectNothingHeld(h);
 });

@@ -12,7 +12,7 @@ import type { Frame } from '../sse/frame';
 import { readPage, type HistoryPosition, type PageLimits } from './history-reader';
 import { gapNotice, itemFromLive, sharedFrame, type EventItem, type Item } from './items';
 import type { Membership } from './membership';
-import type { ReplayBudget } from './replay-budget';
+import type { FairQuota } from './fair-quota';
 
 /**
  * - `starting`: subscribing and reading the stream's head; live messages are held.
@@ -28,7 +28,7 @@ export interface ChannelDeps {
   bus: Bus;
   metrics: Metrics;
   logger: Logger;
-  budget: ReplayBudget;
+  budget: FairQuota;
   /** Entries and bytes per history read. */
   page: PageLimits;
 }

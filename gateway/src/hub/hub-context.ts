@@ -9,7 +9,7 @@ import type { Deadlines } from '../sse/deadlines';
 import type { Channel } from './channel';
 import type { PageLimits } from './history-reader';
 import type { Membership } from './membership';
-import type { ReplayBudget } from './replay-budget';
+import type { FairQuota } from './fair-quota';
 import type { Subscription } from './subscription';
 
 export interface BusWait {
@@ -22,7 +22,10 @@ export interface BusWait {
 export interface HubContext {
   readonly bus: Bus;
   readonly admission: Admission;
-  readonly budget: ReplayBudget;
+  /** Bytes of history held for replays (REPLAY_BUDGET_BYTES). */
+  readonly budget: FairQuota;
+  /** Replay reads in flight on the bus. */
+  readonly reads: FairQuota;
   readonly metrics: Metrics;
   readonly logger: Logger;
   readonly expiries: Deadlines<Subscription>;

@@ -12,7 +12,7 @@ import { Channel } from './channel';
 import type { PageLimits } from './history-reader';
 import type { BusWait, HubContext } from './hub-context';
 import type { Membership } from './membership';
-import { ReplayBudget } from './replay-budget';
+import { FairQuota } from './fair-quota';
 import { Subscription, type StreamRequest } from './subscription';
 
 export interface HubOptions {
@@ -39,13 +39,19 @@ export interface HubOptions {
 const MAX_PAGE_BYTES = 256 * 1024;
 const MIN_PAGE_BYTES = 16 * 1024;
 const MIN_STALL_MS = 1000;
+/**
+ * Replay reads in flight at once. Each pipelined read is a page (up to 256 KB) Redis builds in one
+ * go and the gateway parses in one go; 100 at once kept PING on another connection waiting seconds.
+ */
+const MAX_REPLAY_READS = 8;
 
 export class Hub implements HubContext {
   /** Streams holding a slot, from admission to close. */
   readonly streams = new Set<Subscription>();
   readonly bus: Bus;
   readonly admission: Admission;
-  readonly budget: ReplayBudget;
+  readonly budget: FairQuota;
+  readonly reads = new FairQuota(MAX_REPLAY_READS);
   readonly metrics: Metrics;
   readonly logger: Logger;
   readonly expiries = new Deadlines<Subscription>((subscription) => subscription.expire());
@@ -64,7 +70,7 @@ export class Hub implements HubContext {
     this.metrics = options.metrics;
     this.logger = options.logger;
     this.admission = new Admission(options.maxConnections, options.maxConnectionsPerSubject);
-    this.budget = new ReplayBudget(options.replayBudgetBytes);
+    this.budget = new FairQuota(options.replayBudgetBytes);
     this.retryMs = options.retryMs;
     this.page = {
       count: options.historyPageSize ?? 500,

@@ -14,7 +14,7 @@ import { readPage, type HistoryPosition, type Page } from './history-reader';
 import type { HubContext } from './hub-context';
 import { gapNotice, tokenExpiredNotice, type EventItem, type NoticeItem } from './items';
 import { Membership, type Member } from './membership';
-import type { Grant, PendingGrant } from './replay-budget';
+import type { FairQuota, Grant, PendingGrant } from './fair-quota';
 import { replayChannel } from './replay';
 
 /** What the client asked to resume from. */
@@ -256,22 +256,34 @@ export class Subscription implements Member {
 
   /** Reads the next history page of channel `name` with a memory grant; undefined when closed. */
   async readPage(name: string, position: HistoryPosition): Promise<Page | undefined> {
-    const pending = this.hub.budget.acquire(this.hub.page.bytes);
-    this.pendingGrant = pending;
-    const grant = await pending.granted;
-    this.pendingGrant = undefined;
-    if (this.closed) {
-      grant.release();
-      return undefined;
-    }
+    const grant = await this.waitFor(this.hub.budget, this.hub.page.bytes);
+    if (grant === undefined) return undefined;
     this.grant = grant;
-    const page = await readPage(this.hub.bus, name, position, this.hub.page, this.hub.metrics);
-    if (page.bytes > grant.bytes) grant.grow(page.bytes - grant.bytes);
+    const slot = await this.waitFor(this.hub.reads, 1);
+    if (slot === undefined) return undefined; // the page's grant went with the close
+    let page: Page;
+    try {
+      page = await readPage(this.hub.bus, name, position, this.hub.page, this.hub.metrics);
+    } finally {
+      slot.release();
+    }
+    if (page.bytes > grant.amount) grant.grow(page.bytes - grant.amount);
     if (this.closed) {
       this.releaseGrant();
       return undefined;
     }
     return page;
+  }
+
+  /** A grant of `amount` from `quota`, or undefined when the stream closed while it waited. */
+  private async waitFor(quota: FairQuota, amount: number): Promise<Grant | undefined> {
+    const pending = quota.acquire(amount);
+    this.pendingGrant = pending;
+    const grant = await pending.granted;
+    this.pendingGrant = undefined;
+    if (!this.closed) return grant;
+    grant.release();
+    return undefined;
   }
 
   /** The page is written: its memory is the socket's now. */
