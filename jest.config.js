@@ -15,6 +15,9 @@ module.exports = {
     '^@sse-gateway/schemas$': '<rootDir>/schemas/src/index.ts',
     '^@sse-gateway/publisher$': '<rootDir>/publisher-sdk/src/index.ts',
     '^@sse-gateway/publisher/protocol$': '<rootDir>/publisher-sdk/src/protocol/index.ts',
+    '^@sse-gateway/client$': '<rootDir>/client/src/index.ts',
+    // The client is ESM: its sources import './x.js' for './x.ts', as Node's ESM resolution wants.
+    '^(\\.{1,2}/.*)\\.js$': '$1',
   },
   globalSetup: '<rootDir>/test/helpers/global-setup.ts',
   globalTeardown: '<rootDir>/test/helpers/global-teardown.ts',

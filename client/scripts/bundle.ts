@@ -1,0 +1,25 @@
+// Builds dist/browser.js: the client and eventsource-parser in one minified ESM file, for pages
+// without a bundler (`<script type="module">import { connect } from '/…/browser.js'</script>`).
+import { join } from 'node:path';
+import { build } from 'esbuild';
+
+const ROOT = join(import.meta.dirname, '..');
+export const BROWSER_BUNDLE = join(ROOT, 'dist', 'browser.js');
+
+/** Writes the bundle to `outfile` (dist/browser.js by default). */
+export async function bundleBrowser(outfile = BROWSER_BUNDLE): Promise<void> {
+  await build({
+    entryPoints: [join(ROOT, 'src', 'index.ts')],
+    outfile,
+    bundle: true,
+    format: 'esm',
+    minify: true,
+    // Browsers of the last few years: fetch streaming, Web Locks and BroadcastChannel are newer still.
+    target: 'es2020',
+    platform: 'browser',
+    legalComments: 'none',
+    logLevel: 'warning',
+  });
+}
+
+if (process.argv[1] === import.meta.filename) await bundleBrowser();
