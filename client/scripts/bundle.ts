@@ -22,4 +22,8 @@ export async function bundleBrowser(outfile = BROWSER_BUNDLE): Promise<void> {
   });
 }
 
-if (process.argv[1] === import.meta.filename) await bundleBrowser();
+// `node --import tsx scripts/bundle.ts [--outfile <file>]`
+if (process.argv[1] === import.meta.filename) {
+  const at = process.argv.indexOf('--outfile');
+  await bundleBrowser(at > 0 ? process.argv[at + 1] : undefined);
+}

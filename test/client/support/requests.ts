@@ -3,9 +3,12 @@
 import type { Server } from 'node:http';
 
 export interface SeenRequest {
+  readonly method: string;
   readonly url: string;
   readonly authorization: string | undefined;
   readonly lastEventId: string | undefined;
+  /** The Cookie header. */
+  readonly cookie: string | undefined;
   readonly at: number;
   /** The response status once its head was sent. */
   readonly status: number | undefined;
@@ -16,9 +19,11 @@ export function watchRequests(server: Server): SeenRequest[] {
   server.on('request', (req, res) => {
     const header = req.headers['last-event-id'];
     seen.push({
+      method: req.method ?? '',
       url: req.url ?? '',
       authorization: req.headers.authorization,
       lastEventId: typeof header === 'string' ? header : undefined,
+      cookie: req.headers.cookie,
       at: Date.now(),
       get status() {
         return res.headersSent ? res.statusCode : undefined;
@@ -29,4 +34,4 @@ export function watchRequests(server: Server): SeenRequest[] {
 }
 
 /** The stream requests among them (not preflights, not publishes). */
-export const streamRequests = (seen: readonly SeenRequest[]): SeenRequest[] => seen.filter((r) => r.url.startsWith('/v1/stream'));
+export const streamRequests = (seen: readonly SeenRequest[]): SeenRequest[] => seen.filter((r) => r.method === 'GET' && r.url.startsWith('/v1/stream'));
