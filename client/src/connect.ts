@@ -24,6 +24,7 @@ export function connect<Custom extends EventMap = {}>(options: ConnectOptions): 
   if (typeof token !== 'function') throw new TypeError('connect(): `token` must be a function returning a JWT');
   const url = streamUrl(options);
   const eventSource = options.transport === 'eventsource' || (options.transport === undefined && !streamsFetch());
+  if (eventSource && typeof EventSource === 'undefined') throw new TypeError('connect(): this runtime has neither a streaming fetch nor EventSource');
   const stream = new ClientStream();
   const startLink = (lastEventId: string | undefined, sink: LinkSink): Link =>
     new Link(

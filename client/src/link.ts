@@ -5,7 +5,7 @@
 import { StreamError, type StreamErrorCode } from './errors.js';
 import { backoff, MAX_BACKOFF_MS } from './retry.js';
 import { refreshDelay } from './token.js';
-import { messageOf, type Transport, type TransportEnd } from './transport.js';
+import { messageOf, type Transport, type TransportEnd, type TransportHandlers } from './transport.js';
 import type { Envelope, StreamState } from './types.js';
 
 export interface LinkOptions {
@@ -77,22 +77,26 @@ export class Link {
       return;
     }
     if (signal.aborted) return;
-    const end = await this.options.transport(
-      { url: this.options.url, token, cursor: this.cursor, types: this.options.types, maxEventLength: this.options.maxEventLength, signal },
-      {
-        open: () => this.opened(token, signal),
-        message: (type, data, id) => this.message(type, data, id),
-        retry: (ms) => (this.retryMs = Math.min(Math.max(ms, 100), MAX_BACKOFF_MS)),
-        alive: () => (this.lastByteAt = Date.now()),
-        cursor: (id) => {
-          this.cursor = id;
-          this.sink.cursor(id);
-        },
-      },
+    const { url, types, maxEventLength, transport } = this.options;
+    const end = await transport({ url, token, cursor: this.cursor, types, maxEventLength, signal }, this.handlers(token, signal)).catch(
+      (error: unknown): TransportEnd => ({ kind: 'network', message: messageOf(error) }),
     );
     if (signal.aborted) return; // whoever aborted it decided what comes next
     this.stop();
     this.ended(end);
+  }
+
+  private handlers(token: string, signal: AbortSignal): TransportHandlers {
+    return {
+      open: () => this.opened(token, signal),
+      message: (type, data, id) => this.message(type, data, id),
+      retry: (ms) => (this.retryMs = Math.min(Math.max(ms, 100), MAX_BACKOFF_MS)),
+      alive: () => (this.lastByteAt = Date.now()),
+      cursor: (id) => {
+        this.cursor = id;
+        this.sink.cursor(id);
+      },
+    };
   }
 
   private opened(token: string, signal: AbortSignal): void {
@@ -100,6 +104,7 @@ export class Link {
     this.refreshed = false;
     this.lastByteAt = Date.now();
     this.setState('open');
+    if (signal.aborted) return; // closed by a `state` handler
     const refreshIn = refreshDelay(token);
     if (refreshIn !== undefined) this.refreshTimer = setTimeout(() => this.reopen(true), refreshIn);
     if (this.options.idleMs > 0) this.watchIdle(signal);
@@ -151,8 +156,11 @@ export class Link {
     }
     if (status === 401) return this.fatal('unauthorized', message, { status, gatewayCode });
     if (status === 403) return this.fatal('forbidden', message, { status, gatewayCode });
-    if (status < 500 && status !== 408 && status !== 429) return this.fatal('bad_request', message, { status, gatewayCode });
-    this.retryLater('unavailable', message, { status, gatewayCode }, end.retryAfterMs);
+    // 200 without an event stream: something between (a captive portal, a proxy's page) answered.
+    if (status === 200 || status === 408 || status === 429 || status >= 500) {
+      return this.retryLater('unavailable', status === 200 ? 'the answer was not an event stream' : message, { status, gatewayCode }, end.retryAfterMs);
+    }
+    this.fatal('bad_request', message, { status, gatewayCode });
   }
 
   /** Waits (Retry-After plus jitter, or the backoff) and opens the next stream; reports why when there was an error. */

@@ -1,6 +1,8 @@
 // The client in Node against a real gateway (in-memory bus, real HTTP): typed events, cursor and
 // resume, states, and how it answers the gateway's refusals: 401 → one fresh token, 403 and 400
 // stop at once, a failing token() stops, a 503/429 is waited out for its Retry-After.
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { connect, type Stream } from '@sse-gateway/client';
 import { createPublisher, type Publisher } from '@sse-gateway/publisher';
 import { startGateway, type TestGateway } from '../helpers/gateway';
@@ -151,6 +153,27 @@ test('a 400 (bad channel name) stops with bad_request and the gateway\'s code', 
   const seen = record(open({ url: gw.url, channels: ['not a channel'], token: subscriber }));
   await seen.waitForState('closed');
   expect(seen.errors.map((e) => [e.code, e.fatal, e.status, e.gatewayCode])).toEqual([['bad_request', true, 400, 'bad_channel']]);
+});
+
+test('a 200 that is not an event stream (a proxy\'s page) is retried, not taken for the stream', async () => {
+  const pageServer = createServer((req, res) => res.writeHead(200, { 'Content-Type': 'text/html' }).end('<h1>Please sign in to the Wi-Fi</h1>'));
+  await new Promise<void>((resolve) => pageServer.listen(0, '127.0.0.1', resolve));
+  const seenByServer: string[] = [];
+  pageServer.on('request', (req) => seenByServer.push(req.url ?? ''));
+  try {
+    const stream = open({ url: `http://127.0.0.1:${(pageServer.address() as AddressInfo).port}`, channels: [CHANNEL], token: subscriber });
+    const seen = record(stream);
+    await waitFor(() => seen.errors.length >= 2, { message: 'two attempts' });
+    expect(seen.errors.slice(0, 2).map((e) => [e.code, e.fatal, e.status])).toEqual([
+      ['unavailable', false, 200],
+      ['unavailable', false, 200],
+    ]);
+    expect(stream.state).toBe('connecting');
+    expect(seenByServer.length).toBeGreaterThanOrEqual(2);
+  } finally {
+    pageServer.closeAllConnections();
+    await new Promise((resolve) => pageServer.close(resolve));
+  }
 });
 
 test('bad options throw at once', () => {
