@@ -17,7 +17,7 @@ export const fetchTransport: Transport = async (request, handlers) => {
   try {
     response = await fetch(request.url, { headers, signal: request.signal, cache: 'no-store' });
   } catch (error) {
-    return { kind: 'network', message: messageOf(error) };
+    return { kind: 'network', message: messageOf(error), beforeResponse: true };
   }
   if (response.status !== 200 || !/^text\/event-stream/i.test(response.headers.get('Content-Type') ?? '') || response.body === null) {
     return refusal(response);

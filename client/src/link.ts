@@ -45,6 +45,11 @@ export class Link {
   private timer: ReturnType<typeof setTimeout> | undefined;
   private refreshTimer: ReturnType<typeof setTimeout> | undefined;
   private lastByteAt = 0;
+  /**
+   * Set when the gateway ended the last stream itself: the response was complete, so the HTTP
+   * client may send the next request on the same connection while the gateway is closing it.
+   */
+  private mayReuseClosing = false;
 
   constructor(
     private readonly options: LinkOptions,
@@ -101,6 +106,7 @@ export class Link {
 
   private opened(token: string, signal: AbortSignal): void {
     this.failures = 0;
+    this.mayReuseClosing = false;
     this.refreshed = false;
     this.lastByteAt = Date.now();
     this.setState('open');
@@ -125,6 +131,7 @@ export class Link {
     if (type === 'gateway.token_expired') {
       // The stream ends now: one fresh token, and a 401 on it stops the stream.
       this.refreshed = true;
+      this.mayReuseClosing = true;
       return this.reopen(true);
     }
     if (id !== undefined) this.cursor = id;
@@ -141,7 +148,12 @@ export class Link {
   }
 
   private ended(end: TransportEnd): void {
+    const stale = this.mayReuseClosing;
+    this.mayReuseClosing = end.kind === 'ended';
     if (end.kind === 'ended') return this.retryLater(undefined, '', {});
+    // Sent on the connection of the stream that just ended, as the gateway closed it: try again
+    // at once on a new one, as browsers do, without calling it an error.
+    if (end.kind === 'network' && end.beforeResponse === true && stale) return this.reopen(false);
     if (end.kind === 'network') return this.retryLater('network', end.message, {});
     if (end.kind === 'refused') {
       // EventSource cannot tell a 401 from a 503: try again later, with a fresh token.

@@ -29,7 +29,8 @@ export type TransportEnd =
   | { kind: 'http'; status: number; retryAfterMs?: number | undefined; gatewayCode?: string | undefined; message?: string | undefined }
   /** EventSource failed before it opened: the status cannot be known. */
   | { kind: 'refused' }
-  | { kind: 'network'; message: string }
+  /** `beforeResponse`: the request failed before any answer (possibly on a pooled connection the server had just closed). */
+  | { kind: 'network'; message: string; beforeResponse?: boolean }
   /** The gateway ended the stream. */
   | { kind: 'ended' };
 

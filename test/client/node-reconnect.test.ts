@@ -1,6 +1,9 @@
 // How the client in Node keeps a stream going: a stream gone silent is reopened after three
 // heartbeat periods (and resumes from the cursor of the opening block, before any event), a
-// stream with heartbeats is left alone, a 503 is waited out for its Retry-After.
+// stream with heartbeats is left alone, a 503 is waited out for its Retry-After, a request sent on
+// the connection the server is closing after a complete stream is sent again at once.
+import { createServer, type IncomingMessage } from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
 import { connect, type Stream } from '@sse-gateway/client';
 import { createPublisher, type Publisher } from '@sse-gateway/publisher';
 import { startGateway, type TestGateway } from '../helpers/gateway';
@@ -108,3 +111,32 @@ test('a 503 is waited out for its Retry-After, then the stream opens', async () 
   expect(await log(channel, 'through')).toBeDefined();
   await seen.waitForEvents(1);
 }, 20000);
+
+test('a request sent on the connection of a stream the server ended (keep-alive) and then drops is sent again at once, without an error', async () => {
+  // A server that ends each stream cleanly, keeps the connection (keep-alive), and drops it when a
+  // second request comes on it: what a gateway closing its side after the response looks like to
+  // an HTTP client that pooled the connection meanwhile.
+  const served = new WeakSet<Socket>();
+  const seen: { socket: 'new' | 'reused'; lastEventId: string | undefined }[] = [];
+  const server = createServer((req: IncomingMessage, res) => {
+    const reused = served.has(req.socket);
+    seen.push({ socket: reused ? 'reused' : 'new', lastEventId: req.headers['last-event-id'] as string | undefined });
+    if (reused) return void req.socket.destroy();
+    served.add(req.socket);
+    const n = seen.length;
+    const envelope = JSON.stringify({ id: `${n}-0`, channel: 'execution:ka', type: 'execution.log', time: new Date().toISOString(), data: { executionId: 'ka', level: 'info', message: `stream ${n}` } });
+    res.writeHead(200, { 'Content-Type': 'text/event-stream', Connection: 'keep-alive' });
+    res.end(`retry: 100\nid: open-${n}\n\nid: after-${n}\nevent: execution.log\ndata: ${envelope}\n\n`);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  cleanups.push(async () => {
+    server.closeAllConnections();
+    await new Promise((resolve) => server.close(resolve));
+  });
+  const stream = open({ url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, channels: ['execution:ka'], token: subscriber });
+  const seenByClient = record(stream);
+  await seenByClient.waitForEvents(3);
+  expect(seen.slice(0, 5).map((r) => r.socket)).toEqual(['new', 'reused', 'new', 'reused', 'new']);
+  expect(seen.slice(0, 5).map((r) => r.lastEventId)).toEqual([undefined, 'after-1', 'after-1', 'after-3', 'after-3']);
+  expect(seenByClient.errors).toEqual([]);
+});
