@@ -17,7 +17,8 @@ const DEFAULT_MAX_EVENT_LENGTH = 1 << 20;
  * pass your own as `connect<{ 'order.shipped': OrderShipped }>(…)`.
  */
 export function connect<Custom extends EventMap = {}>(options: ConnectOptions): Stream<BundledEvents & Custom> {
-  const { channels, token } = options;
+  const { url: base, channels, token } = options;
+  if (typeof base !== 'string') throw new TypeError("connect(): `url` must be the gateway's base URL ('' for this page's origin)");
   if (!Array.isArray(channels) || channels.length === 0 || !channels.every((c) => typeof c === 'string' && c !== '')) {
     throw new TypeError('connect(): `channels` must be a non-empty array of channel names');
   }

@@ -58,7 +58,8 @@ export class Link {
     this.cursor = options.lastEventId;
     onNetwork('online', this.online);
     onNetwork('offline', this.offline);
-    void this.open();
+    // Not before the caller added its handlers: even a token() that fails at once is heard.
+    queueMicrotask(() => void this.open());
   }
 
   close(): void {

@@ -127,9 +127,15 @@ test('a fresh token refused too: state closed with an unauthorized error, and no
   await expectNoMoreRequests(since, 2);
 });
 
-test('token() failing stops the stream with an unauthorized error carrying the cause', async () => {
+test('token() failing stops the stream with an unauthorized error carrying the cause (heard even when it throws at once)', async () => {
   const since = requests.length;
-  const stream = open({ url: gw.url, channels: [CHANNEL], token: () => Promise.reject(new Error('the session ended')) });
+  const stream = open({
+    url: gw.url,
+    channels: [CHANNEL],
+    token: () => {
+      throw new Error('the session ended');
+    },
+  });
   const seen = record(stream);
   await seen.waitForState('closed');
   expect(seen.errors).toHaveLength(1);
@@ -178,6 +184,7 @@ test('a 200 that is not an event stream (a proxy\'s page) is retried, not taken 
 
 test('bad options throw at once', () => {
   expect(() => connect({ url: gw.url, channels: [], token: subscriber })).toThrow(TypeError);
+  expect(() => connect({ url: undefined as unknown as string, channels: [CHANNEL], token: subscriber })).toThrow(/url/);
   expect(() => connect({ url: gw.url, channels: [CHANNEL], token: 'a-token' as unknown as () => string })).toThrow(/token/);
 });
 
