@@ -113,6 +113,41 @@ test('ten tabs with share: true hold one connection; the leader tab closes and t
   expect(countIds(first) + next.length).toBe(70);
 });
 
+test('a leader that closes its stream hands over like a closing tab; a fatal error closes every tab', async () => {
+  const requests = watchRequests(gw.gateway.server);
+  const tabs: Page[] = [];
+  for (let i = 0; i < 3; i++) {
+    const tab = await browser.newPage();
+    await openHarness(tab, site.origin);
+    await startStream(tab, { url: gw.url, channels: [CHANNEL], share: true });
+    if (i === 0) await waitForTabs([tab], (r) => r.state === 'open', 'the leader to open');
+    tabs.push(tab);
+  }
+  await waitForTabs(tabs, (r) => r.state === 'open', 'every tab open');
+  const first = await publishPaced(publisher, [CHANNEL], 5, 0);
+  await waitForTabs(tabs, (r) => r.events.length >= 5, 'the first events everywhere');
+  await tabs[0]!.evaluate('window.stop(0)');
+  const later = await publishPaced(publisher, [CHANNEL], 5, 0);
+  const records = await waitForTabs(tabs.slice(1), (r) => r.events.length >= 10, 'the later events in the other tabs');
+  for (const record of records) expect(record.events.map((e) => e.id)).toEqual([...(first.get(CHANNEL) ?? []), ...(later.get(CHANNEL) ?? [])]);
+  const closed = await pageRecord(tabs[0]!);
+  expect([closed.state, closed.events.length]).toEqual(['closed', 5]);
+  expect(streamRequests(requests)).toHaveLength(2);
+  await waitFor(async () => (await connections()) === 1, { message: 'one connection' });
+
+  // Tabs whose token may not read the channel: the leader's 403 closes both, and nobody asks again.
+  const denied: Page[] = [];
+  for (let i = 0; i < 2; i++) {
+    const tab = await browser.newPage();
+    await openHarness(tab, site.origin);
+    await startStream(tab, { url: gw.url, channels: ['execution:browser-denied'], share: true }, '?subscribe=crew:*');
+    denied.push(tab);
+  }
+  const refused = await waitForTabs(denied, (r) => r.state === 'closed', 'both denied tabs to close');
+  for (const record of refused) expect(record.errors).toEqual([expect.objectContaining({ code: 'forbidden', fatal: true, status: 403 })]);
+  expect(streamRequests(requests).filter((r) => r.url.includes('browser-denied')).length).toBeLessThanOrEqual(2);
+});
+
 test('beside it, ten tabs each with a plain EventSource: six open, the seventh never does', async () => {
   const stream = `${gw.url}/v1/stream?channel=${encodeURIComponent(CHANNEL)}`;
   const tabs: Page[] = [];
