@@ -14,8 +14,9 @@ export async function bundleBrowser(outfile = BROWSER_BUNDLE): Promise<void> {
     bundle: true,
     format: 'esm',
     minify: true,
-    // Browsers of the last few years: fetch streaming, Web Locks and BroadcastChannel are newer still.
-    target: 'es2020',
+    // Browsers since 2021 (Chrome 91, Firefox 90, Safari 15): Web Locks, which `share` needs, are
+    // about as recent, and keeping ES2022 syntax as is saves ~150 bytes gzipped over ES2020.
+    target: 'es2022',
     platform: 'browser',
     legalComments: 'none',
     logLevel: 'warning',
