@@ -51,7 +51,7 @@ test('any query string gives its distinct valid channels, in order, or a 400', (
 test('valid channel lists round-trip through the query string', () => {
   fc.assert(
     fc.property(fc.uniqueArray(channelName(), { minLength: 1, maxLength: MAX_CHANNELS }), (channels) => {
-      const query = new URLSearchParams(channels.map((channel) => ['channel', channel]));
+      const query = new URLSearchParams(channels.map((channel): [string, string] => ['channel', channel]));
       expect(requestedChannels(new URLSearchParams(query.toString()), MAX_CHANNELS)).toEqual(channels);
     }),
     runs(2000),
