@@ -1,4 +1,5 @@
-// Chromium's own EventSource against the gateway, for the browser rules that concern a server:
+// Chromium's own EventSource against the gateway: every awkward string arrives byte for byte (as
+// in wire.test.ts for the other parsers), and the browser rules that concern a server:
 // - a cross-origin stream with credentials on 32 channels survives the SIGKILL of its gateway
 //   (restarted behind the test load balancer, on Redis) with no loss, though its reconnection
 //   sends a Last-Event-ID far longer than 128 bytes;
@@ -19,6 +20,9 @@ import { mintToken } from '../helpers/tokens';
 import { waitFor } from '../helpers/wait-for';
 import { launchBrowser, type Browser } from '../e2e/support/browser';
 import { startPageServer, type Site } from '../e2e/support/site';
+import { createKeyspace, historyEntryOf } from '@sse-gateway/publisher/protocol';
+import { connectRedis } from '../helpers/redis';
+import { awkwardEvents } from './support/awkward';
 import { captureStream } from './support/raw-stream';
 import { parseSse } from './support/sse-parse';
 
@@ -54,7 +58,7 @@ const PAGE = `<!doctype html><meta charset="utf-8"><title>conformance</title>
       return { status: 0, text: 'blocked: ' + error.name };
     }
   };
-  for (const type of ['execution.log', 'gateway.gap']) {
+  for (const type of ['execution.log', 'execution.output', 'gateway.gap']) {
     source.addEventListener(type, (event) => {
       const envelope = JSON.parse(event.data);
       window.result.events.push({ type, channel: envelope.channel, id: envelope.id, data: event.data });
@@ -133,6 +137,40 @@ async function openPage(channels: string[], token: string): Promise<Page> {
   await page.goto(`${site.origin}/#stream=${encodeURIComponent(stream.href)}`);
   return page;
 }
+
+test('Chromium reads every awkward string, published through the SDK and over HTTP, byte for byte', async () => {
+  const channels = ['conformance:awkward-a', 'conformance:awkward-b'];
+  const page = await openPage(channels, await mintToken({ subscribe: ['conformance:*'] }));
+  const publishToken = await mintToken({ publish: ['conformance:*'] });
+  const redis = connectRedis();
+  try {
+    await waitFor(async () => (await result(page)).opens.length === 1, { message: 'the stream to open' });
+    const published: { channel: string; type: string; id: string }[] = [];
+    for (const { viaSdk, viaHttp } of awkwardEvents(channels)) {
+      published.push({ ...viaSdk, id: (await publisher.publish(viaSdk)).id });
+      // Straight to the gateway: the test load balancer forwards no request bodies.
+      const response = await fetch(`${gateway!.url}/v1/publish`, { method: 'POST', headers: { authorization: `Bearer ${publishToken}`, 'content-type': 'application/json' }, body: JSON.stringify(viaHttp) });
+      expect(response.status).toBe(202);
+      published.push({ ...viaHttp, id: ((await response.json()) as { ids: string[] }).ids[0]! });
+    }
+    await waitFor(async () => (await result(page)).events.length >= published.length, { message: `${published.length} events in the page` });
+    const seen = await result(page);
+    const keys = createKeyspace(prefix);
+    for (const channel of channels) {
+      const sent = published.filter((event) => event.channel === channel);
+      const got = seen.events.filter((event) => event.channel === channel);
+      const stored = await Promise.all(sent.map(async ({ id }) => {
+        const [entry] = await redis.xrange(keys.historyKey(channel), id, id);
+        return entry === undefined ? undefined : historyEntryOf(entry[0], entry[1])?.envelope;
+      }));
+      expect(got.map(({ type, data }) => ({ type, data }))).toEqual(sent.map(({ type }, i) => ({ type, data: stored[i] })));
+    }
+    for (const id of seen.ids) expect(id).toMatch(/^[A-Za-z0-9_-]+$/);
+  } finally {
+    await redis.quit();
+    await page.close();
+  }
+});
 
 test('a 32-channel cross-origin stream with credentials survives the kill and the drain of its gateway with no loss', async () => {
   const token = await mintToken({ subscribe: ['conformance:*'] });

@@ -13,6 +13,7 @@ import { startGateway, type TestGateway } from '../helpers/gateway';
 import { connectRedis, testRedisUrl, uniquePrefix } from '../helpers/redis';
 import { mintToken } from '../helpers/tokens';
 import { waitFor } from '../helpers/wait-for';
+import { AWKWARD, awkwardEvents } from './support/awkward';
 import { captureStream, captureStreamHttp10, type CapturedStream } from './support/raw-stream';
 
 const A = 'conformance:a';
@@ -20,22 +21,6 @@ const B = 'conformance:b';
 const RETRY_MS = 1234;
 const MAX_BYTES = 65536;
 
-/** Strings that break text protocols, each in an event's free text and as an object key. */
-export const AWKWARD = [
-  'line separators \u2028 and \u2029',
-  'carriage\rreturn',
-  'crlf\r\nline',
-  'lf\nline',
-  'nul\0byte',
-  'lone high \ud800 surrogate',
-  'lone low \udfff surrogate',
-  'emoji 😀 and 👩‍🚀',
-  'a frame inside\n\ndata: x\n\nid: 1\n\n',
-  'quotes " and \\ backslash',
-  ': starts like a comment',
-  '\ufeffbyte order mark',
-  '',
-];
 
 let gw: TestGateway;
 let keys: Keyspace;
@@ -138,14 +123,11 @@ test('every awkward string, published through the SDK and over HTTP, reaches eve
     await waitFor(() => pkg.source.readyState === EventSource.OPEN, { message: 'the eventsource client to open' });
 
     const published: Published[] = [];
-    for (const [i, text] of AWKWARD.entries()) {
-      const channel = i % 2 === 0 ? A : B;
-      const log = { channel, type: 'execution.log', data: { executionId: `e${i}`, level: 'info', message: text, agent: text || 'x' } };
-      const output = { channel, type: 'execution.output', data: { executionId: text || 'x', output: { [text]: [text, { [text]: text }] } } };
-      published.push({ ...log, id: (await sdk.publish(log)).id });
-      const http = await publishHttp(output);
+    for (const { viaSdk, viaHttp } of awkwardEvents([A, B])) {
+      published.push({ ...viaSdk, id: (await sdk.publish(viaSdk)).id });
+      const http = await publishHttp(viaHttp);
       expect(http.status).toBe(202);
-      published.push({ ...output, id: http.ids[0]! });
+      published.push({ ...viaHttp, id: http.ids[0]! });
     }
     const batch = AWKWARD.map((text, i) => ({ channel: A, type: 'execution.log', data: { executionId: 'batch', level: 'warn', message: `${i}:${text}` } }));
     const { ids } = await sdk.publishMany(batch);
