@@ -44,7 +44,7 @@ test('any query string gives its distinct valid channels, in order, or a 400', (
       expect(result.length).toBeLessThanOrEqual(MAX_CHANNELS);
       expect(result.every(isChannelName)).toBe(true);
     }),
-    runs(4000),
+    runs(2500),
   );
 });
 
@@ -72,7 +72,7 @@ test('any Last-Event-ID header or lastEventId parameter is live, earliest, a cur
       else if (used === 'earliest') expect(result).toEqual({ kind: 'earliest' });
       else expect(result.kind).toBe('cursor');
     }),
-    runs(4000),
+    runs(2500),
   );
 });
 
@@ -87,7 +87,7 @@ test('a cursor round-trips through the header and the query parameter alike', ()
       const resume = requestedResume(inHeader ? cursor : undefined, new URLSearchParams(query.toString()));
       expect(resume).toEqual({ kind: 'cursor', positions: new Map(list.map((p) => [p.hash, p.id])) });
     }),
-    runs(1500),
+    runs(1000),
   );
 });
 
@@ -106,7 +106,7 @@ describe('token sources', () => {
         const sources = [authorization, cookie === undefined ? undefined : decodeURIComponentOr(cookie), query.get('access_token') ?? undefined];
         expect(sources.some((source) => source?.includes(found))).toBe(true);
       }),
-      runs(4000),
+      runs(2500),
     );
   });
 

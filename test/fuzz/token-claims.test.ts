@@ -66,7 +66,7 @@ test('any signed claims give exactly the rights they name, or a 401', async () =
       expect(result.expiresAt).toBe(typeof claims.exp === 'number' ? claims.exp * 1000 : undefined);
       if (typeof claims.exp === 'number') expect(claims.exp).toBeGreaterThan(now() - 1);
     }),
-    runs(1500),
+    runs(1000),
   );
 });
 
@@ -83,7 +83,7 @@ test('any payload bytes and protected header, signed, give claims or a 401', asy
       const forged = `${Buffer.from(JSON.stringify(protectedHeader)).toString('base64url')}.${Buffer.from(body).toString('base64url')}.${token?.split('.')[2] ?? ''}`;
       for (const candidate of token === undefined ? [forged] : [token, forged]) await verifyOr401(candidate);
     }),
-    runs(1500),
+    runs(1000),
   );
 });
 
@@ -102,6 +102,6 @@ test('any string, and any edit of a valid token, is a 401 or the very same claim
       if (result instanceof GatewayError) return;
       expect(result).toMatchObject({ subject: 'alice', subscribe: ['execution:*'], publish: [] });
     }),
-    runs(2000),
+    runs(1500),
   );
 });

@@ -53,7 +53,7 @@ test('any JSON value or any JS value is prepared or refused with EventValidation
         expect(typeof problem.message).toBe('string');
       }
     }),
-    runs(2000),
+    runs(1500),
   );
 });
 
