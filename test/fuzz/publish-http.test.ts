@@ -83,7 +83,16 @@ test('any publish request is a 202 with its ids or a typed 4xx, never a 5xx, and
         expect(JSON.parse(stored?.envelope ?? 'null')).toMatchObject({ id, channel: event.channel, type: event.type, data: asJson(event.data) });
       }
     }),
-    runs(300),
+    {
+      ...runs(300),
+      // One case of each refusal first, so the status check below never depends on chance.
+      examples: [
+        [encode({ channel: 'execution:1', type: 'execution.log', data: { executionId: '1', level: 'info', message: 'x'.repeat(MAX_BYTES) } }), 'application/json', null, 0, false],
+        [encode({ channel: 'execution:1', type: 'execution.log', data: { executionId: '1', level: 'info', message: 'x'.repeat(MAX_BYTES) } }), 'application/json', null, 0, true],
+        [Buffer.from('{}'), 'text/plain', null, 0, false],
+        [encode({ channel: 'private:1', type: 'execution.log', data: { executionId: '1', level: 'info', message: 'm' } }), 'application/json', null, 1, false],
+      ],
+    },
   );
   expect([...statuses]).toEqual(expect.arrayContaining([202, 400, 401, 403, 413, 415]));
   expect(await metric(gw.url, 'sse_events_published_total')).toBe(accepted);
