@@ -35,6 +35,9 @@ const stored: fc.Arbitrary<Stored> = fc.record({ channel: channelName(), prev: s
 /** The one event another parser reads from the frame the gateway writes for (type, envelope). */
 function readBack(type: string, envelope: string | Buffer): { event?: string; data: string }[] {
   const frame = eventFrame('cursor', { type, envelope });
+  // The HTTP/1.1 form is exactly one chunk around the HTTP/1.0 form.
+  const head = `${frame.raw.length.toString(16)}\r\n`;
+  expect(frame.chunked.equals(Buffer.concat([Buffer.from(head), frame.raw, Buffer.from('\r\n')]))).toBe(true);
   return parseSse([frame.raw]).events.map(({ event, data }) => ({ event, data }));
 }
 
