@@ -11,10 +11,8 @@ import {
   type ValidationProblem,
 } from '@sse-gateway/schemas';
 import { EventValidationError } from '../errors';
+import { DEFAULT_MAX_EVENT_BYTES, MAX_IDEMPOTENCY_KEY_LENGTH } from './defaults';
 import { envelopeBody } from './envelope';
-
-/** Default largest event, in bytes of its JSON `{"channel","type","data"}` (`PUBLISH_MAX_BYTES`). */
-export const DEFAULT_MAX_EVENT_BYTES = 65536;
 
 /** An event that passed validation, serialised once, ready to store. */
 export interface PreparedEvent {
@@ -24,6 +22,12 @@ export interface PreparedEvent {
   dataJson: string;
   /** The envelope JSON after its id (see `envelopeBody`). */
   body: string;
+  /** A repeat of this key on the channel, while it is remembered, stores nothing and answers the first id. */
+  idempotencyKey?: string;
+  /** How long the key is remembered, when not the store's default (the SDK's automatic keys). */
+  idempotencyTtlS?: number;
+  /** Also kept as the channel's latest event of its type. */
+  retain: boolean;
 }
 
 export interface EventValidatorOptions {
@@ -83,8 +87,8 @@ function prepareOne(
   if (typeof event !== 'object' || event === null || Array.isArray(event)) {
     return [{ path: at || '/', message: 'an event must be an object { channel, type, data }' }];
   }
-  const { channel, type, data } = event as Record<string, unknown>;
-  const problems = [...checkChannel(channel, at), ...checkType(type, registry, at)];
+  const { channel, type, data, idempotencyKey, retain } = event as Record<string, unknown>;
+  const problems = [...checkChannel(channel, at), ...checkType(type, registry, at), ...checkOptions(idempotencyKey, retain, at)];
   if (data === undefined) problems.push({ path: `${at}/data`, message: 'is required' });
   else if (problems.length === 0) {
     for (const p of registry.validate(type as string, data)) {
@@ -92,10 +96,29 @@ function prepareOne(
     }
   }
   for (const key of Object.keys(event)) {
-    if (key !== 'channel' && key !== 'type' && key !== 'data') problems.push({ path: `${at}/${key}`, message: 'unknown property' });
+    if (!EVENT_PROPERTIES.has(key)) problems.push({ path: `${at}/${key}`, message: 'unknown property' });
   }
   if (problems.length > 0) return problems;
-  return serialise(channel as string, type as string, data, time, maxBytes, at);
+  const prepared = serialise(channel as string, type as string, data, time, maxBytes, at);
+  if (Array.isArray(prepared)) return prepared;
+  if (idempotencyKey !== undefined) prepared.idempotencyKey = idempotencyKey as string;
+  prepared.retain = retain === true;
+  return prepared;
+}
+
+const EVENT_PROPERTIES = new Set(['channel', 'type', 'data', 'idempotencyKey', 'retain']);
+
+function checkOptions(idempotencyKey: unknown, retain: unknown, at: string): ValidationProblem[] {
+  const problems: ValidationProblem[] = [];
+  if (idempotencyKey !== undefined && !isIdempotencyKey(idempotencyKey)) {
+    problems.push({ path: `${at}/idempotencyKey`, message: `must be a non-empty string of at most ${MAX_IDEMPOTENCY_KEY_LENGTH} characters` });
+  }
+  if (retain !== undefined && typeof retain !== 'boolean') problems.push({ path: `${at}/retain`, message: 'must be true or false' });
+  return problems;
+}
+
+export function isIdempotencyKey(value: unknown): value is string {
+  return typeof value === 'string' && value.length > 0 && value.length <= MAX_IDEMPOTENCY_KEY_LENGTH;
 }
 
 function checkChannel(channel: unknown, at: string): ValidationProblem[] {
@@ -125,5 +148,5 @@ function serialise(channel: string, type: string, data: unknown, time: string, m
   // (channel and type are plain ASCII, so they need no escaping).
   const size = EVENT_JSON_OVERHEAD + channel.length + type.length + Buffer.byteLength(dataJson);
   if (size > maxBytes) return [{ path: at || '/', message: `event is ${size} bytes, over the limit of ${maxBytes}` }];
-  return { channel, type, dataJson, body: envelopeBody(channel, type, time, dataJson) };
+  return { channel, type, dataJson, body: envelopeBody(channel, type, time, dataJson), retain: false };
 }
