@@ -1,32 +1,21 @@
 // The contract every Bus implementation keeps, run against each of them (memory, Redis, Redis
 // Cluster) by the *.test.ts files next to this one. Each test builds its own bus under a unique
 // key prefix, so the suites can share one Redis and run in parallel.
-import {
-  compareStreamIds,
-  createEventValidator,
-  envelopeJson,
-  parseLiveMessage,
-  ZERO_ID,
-  type PreparedEvent,
-} from '@sse-gateway/publisher/protocol';
+import { compareStreamIds, envelopeJson, parseLiveMessage, ZERO_ID, type PreparedEvent } from '@sse-gateway/publisher/protocol';
 import type { Bus, LiveHandler } from '../../gateway/src/bus/bus';
+import { progressEvents } from '../helpers/events';
 import { uniquePrefix } from '../helpers/redis';
 
 export interface BusSettings {
   keyPrefix: string;
   historyMaxLen: number;
   historyTtlS: number;
+  idempotencyTtlS?: number;
+  stateTtlS?: number;
 }
 
 /** Builds a bus that is connected (for Redis: both connections ready). */
 export type BusFactory = (settings: BusSettings) => Promise<Bus>;
-
-const validator = createEventValidator();
-
-export function progressEvents(channel: string, count: number, from = 0): PreparedEvent[] {
-  const events = Array.from({ length: count }, (_, i) => ({ channel, type: 'execution.progress', data: { executionId: channel, step: from + i } }));
-  return validator.prepare(events);
-}
 
 /** Collects a handler's raw messages; `waitFor(n)` resolves when n have arrived. */
 export class Inbox {

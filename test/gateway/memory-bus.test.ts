@@ -1,5 +1,5 @@
 import { ZERO_ID } from '@sse-gateway/publisher/protocol';
-import { progressEvents } from '../contract/bus-contract';
+import { progressEvents } from '../helpers/events';
 import { MemoryBus, type MemoryBusOptions } from '../../gateway/src/bus/memory-bus';
 
 /** A clock the test moves by hand. */

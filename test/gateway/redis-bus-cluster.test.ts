@@ -4,7 +4,8 @@
 import { Redis } from 'ioredis';
 import { createKeyspace } from '@sse-gateway/publisher/protocol';
 import { RedisBus } from '../../gateway/src/bus/redis-bus';
-import { Inbox, progressEvents } from '../contract/bus-contract';
+import { Inbox } from '../contract/bus-contract';
+import { progressEvents } from '../helpers/events';
 import { connectedBus } from '../contract/connected-bus';
 import { uniquePrefix } from '../helpers/redis';
 import { startRedisCluster, type RedisClusterServer } from '../helpers/redis-cluster';

@@ -4,7 +4,8 @@
 import type { Redis } from 'ioredis';
 import { createKeyspace } from '@sse-gateway/publisher/protocol';
 import { RedisBus, type RedisBusOptions } from '../../gateway/src/bus/redis-bus';
-import { Inbox, progressEvents } from '../contract/bus-contract';
+import { Inbox } from '../contract/bus-contract';
+import { progressEvents } from '../helpers/events';
 import { connectedBus } from '../contract/connected-bus';
 import { connectRedis, testRedisUrl, uniquePrefix } from '../helpers/redis';
 import { startRedisServer, type RedisServer } from '../helpers/redis-server';
