@@ -90,8 +90,8 @@ export function transportContract(name: string, target: TransportTarget): void {
       const port = await freePort();
       const publisher = make(port, { timeoutMs: 800 });
       const started = Date.now();
-      for (const attempt of [publisher.publish(statusEvent('execution:1')), publisher.publishMany([statusEvent('execution:1')])]) {
-        const error = await rejection(attempt);
+      for (const attempt of [() => publisher.publish(statusEvent('execution:1')), () => publisher.publishMany([statusEvent('execution:1')])]) {
+        const error = await rejection(attempt());
         expect([PublishTimeoutError, TransportError].some((type) => error instanceof type)).toBe(true);
         expect(error.message).toContain(target.where(port));
         expect(error.message).toContain('ECONNREFUSED');
