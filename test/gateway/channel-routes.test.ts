@@ -133,3 +133,12 @@ test('`limit`: 100 by default, capped at 1000, and a 400 when it is not a positi
     expect((await get(`/v1/channels/execution:limit/history?limit=${bad}`)).status).toBe(400);
   }
 });
+
+test('a page may send Idempotency-Key with a publish: the CORS preflight allows it', async () => {
+  const answer = await fetch(`${gw.url}/v1/publish`, {
+    method: 'OPTIONS',
+    headers: { Origin: 'http://app.example', 'Access-Control-Request-Method': 'POST', 'Access-Control-Request-Headers': 'authorization,content-type,idempotency-key' },
+  });
+  expect(answer.status).toBe(204);
+  expect(answer.headers.get('access-control-allow-headers')?.toLowerCase()).toContain('idempotency-key');
+});

@@ -149,6 +149,25 @@ describe(`REQUEST_TIMEOUT_MS (${TIMEOUT_MS} ms)`, () => {
     expect(gw.logs.filter((line) => /"level":"(warn|error)"/.test(line))).toEqual([]);
   });
 
+  test('on a kept-alive connection, a second request that stalls gets the JSON 408 too', async () => {
+    const { hostname, port } = new URL(gw.url);
+    const socket = connect(Number(port), hostname);
+    socket.setEncoding('utf8');
+    let text = '';
+    const closed = new Promise<void>((resolve) => socket.on('close', () => resolve()));
+    socket.on('data', (chunk: string) => {
+      const first = text === '';
+      text += chunk;
+      // Once the first answer is in, start a second request and never finish its headers.
+      if (first) socket.write('POST /v1/publish HTTP/1.1\r\nHost: gateway\r\nX-Slow: ');
+    });
+    socket.write('GET /healthz HTTP/1.1\r\nHost: gateway\r\n\r\n');
+    await closed;
+    const answers = text.split(/(?=HTTP\/1\.1 )/);
+    expect(answers.map((answer) => Number(answer.split(' ')[1]))).toEqual([200, 408]);
+    expect(answers[1]).toContain('"code":"request_timeout"');
+  });
+
   test('headers that never end get the same JSON 408', async () => {
     const answer = await rawRequest(gw.url, 'POST /v1/publish HTTP/1.1\r\nHost: gateway\r\nX-Slow: ');
     expectTimeout(answer);

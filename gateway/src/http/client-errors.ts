@@ -7,10 +7,14 @@ import { errorResponse, GatewayError } from '../errors';
 
 const REASONS: Record<number, string> = { 400: 'Bad Request', 408: 'Request Timeout', 431: 'Request Header Fields Too Large' };
 
+/** The response in flight on a socket: Node's own field, read as its default clientError handler does. */
+type HttpSocket = Socket & { _httpMessage?: { headersSent: boolean } | null };
+
 /** A `clientError` listener for the gateway's HTTP server. */
-export function answerClientError(error: NodeJS.ErrnoException, socket: Socket): void {
-  // Something was already written (an answer, a stream): only the socket is left to close.
-  if (socket.writable && socket.bytesWritten === 0) socket.write(rawResponse(gatewayErrorFor(error)));
+export function answerClientError(error: NodeJS.ErrnoException, socket: HttpSocket): void {
+  // An answer (or a stream) already started on this socket: writing more would corrupt it, so
+  // only the socket is left to close. An earlier answer on a kept-alive socket does not count.
+  if (socket.writable && socket._httpMessage?.headersSent !== true) socket.write(rawResponse(gatewayErrorFor(error)));
   socket.destroy();
 }
 
