@@ -62,6 +62,16 @@ export function busStateContract(name: string, factory: BusFactory): void {
       expect((await bus.history('exec:b', ZERO_ID, 10)).map((entry) => entry.id)).toEqual([ids[1]]);
     });
 
+    test('any key up to 128 characters works, braces and all (Redis Cluster hashes only the channel\'s {tag})', async () => {
+      const bus = await makeBus();
+      for (const key of ['{other}', 'a{b}c', '}{', `${'é'.repeat(64)}{x}${'k'.repeat(61)}`, ' \t\n']) {
+        const first = await bus.publish(prepared(status('exec:odd', 'running', { idempotencyKey: key })));
+        const again = await bus.publish(prepared(status('exec:odd', 'running', { idempotencyKey: key })));
+        expect(again).toEqual({ ids: first.ids, duplicates: [0] });
+      }
+      expect(await bus.history('exec:odd', ZERO_ID, 10)).toHaveLength(5);
+    });
+
     test('a key is remembered for idempotencyTtlS, then the same key publishes again', async () => {
       const bus = await makeBus({ idempotencyTtlS: 1 });
       const event = (): ReturnType<typeof prepared> => prepared(status('exec:ttl', 'running', { idempotencyKey: 'short-lived' }));
