@@ -74,11 +74,10 @@ afterAll(async () => {
 
 test('a token without a publish right gets 403 while its body has not even finished arriving', async () => {
   // 10 bytes of a declared 60,000, and the rest never sent: the body can be neither read whole
-  // nor validated, so any answer before REQUEST_TIMEOUT_MS proves the route did not wait for it.
+  // nor validated. A route that waited for it would answer 408 at REQUEST_TIMEOUT_MS instead.
   const answer = await rawRequest(gw.url, postHead(subscribeOnly, { 'Content-Length': '60000' }), (socket) => socket.write('[1,2,3,4,5'));
   expect(answer.status).toBe(403);
   expect(JSON.parse(answer.body)).toEqual({ error: { code: 'forbidden', message: expect.stringContaining('no publish right') } });
-  expect(answer.elapsedMs).toBeLessThan(TIMEOUT_MS);
 });
 
 test('a right on another channel: 403 from the parsed body, before schema validation', async () => {
