@@ -89,15 +89,16 @@ export function transportContract(name: string, target: TransportTarget): void {
     test('nothing listening: a timeout or transport error naming the peer, within timeoutMs', async () => {
       const port = await freePort();
       const publisher = make(port, { timeoutMs: 800 });
-      const started = Date.now();
       for (const attempt of [() => publisher.publish(statusEvent('execution:1')), () => publisher.publishMany([statusEvent('execution:1')])]) {
+        const started = Date.now();
         const error = await rejection(attempt());
+        // timeoutMs, plus what a loaded machine may add to the firing of the last timer.
+        expect(Date.now() - started).toBeLessThan(800 + 1000);
         expect([PublishTimeoutError, TransportError].some((type) => error instanceof type)).toBe(true);
         expect(error.message).toContain(target.where(port));
         expect(error.message).toContain('ECONNREFUSED');
         expectNoSecret(error);
       }
-      expect(Date.now() - started).toBeLessThan(2 * 800 + 500);
     });
 
     test('a peer that never answers: PublishTimeoutError at timeoutMs, all retries included', async () => {
