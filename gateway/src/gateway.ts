@@ -84,7 +84,12 @@ export function createGateway(config: Config, options: GatewayOptions): Gateway 
     cors,
     routes: (router) => {
       healthRoutes(router, { metrics, isReady });
-      publishRoutes(router, { bus, verifier, metrics, schemasDir: config.schemasDir, publishMaxBytes: config.publishMaxBytes });
+      publishRoutes(router, {
+        bus, verifier, metrics,
+        schemasDir: config.schemasDir,
+        publishMaxBytes: config.publishMaxBytes,
+        idempotencyTtlS: config.idempotencyTtlS,
+      });
       channelRoutes(router, { bus, verifier });
       options.routes?.(router, parts);
     },

@@ -106,7 +106,8 @@ export function createPublisher(options: PublisherOptions): Publisher {
   const retries = options.retries ?? DEFAULT_RETRIES;
   if (!Number.isSafeInteger(retries) || retries < 0) throw new RangeError(`retries must be an integer ≥ 0, got ${retries}`);
   const automaticKeys = options.automaticIdempotencyKeys ?? true;
-  const automaticKeyTtlS = Math.min(AUTOMATIC_KEY_TTL_S, positive(options.idempotencyTtlS ?? DEFAULT_IDEMPOTENCY_TTL_S, 'idempotencyTtlS'));
+  const idempotencyTtlS = positive(options.idempotencyTtlS ?? DEFAULT_IDEMPOTENCY_TTL_S, 'idempotencyTtlS');
+  const automaticKeyTtlS = Math.min(AUTOMATIC_KEY_TTL_S, idempotencyTtlS);
   const validator = createEventValidator({
     schemasDir: options.schemasDir,
     maxEventBytes: positive(options.maxEventBytes ?? DEFAULT_MAX_EVENT_BYTES, 'maxEventBytes'),
@@ -119,14 +120,14 @@ export function createPublisher(options: PublisherOptions): Publisher {
     if (closing.signal.aborted) throw new PublisherClosedError();
     const prepared = validator.prepare(events, { batch });
     const automatic = new Set<number>();
-    if (automaticKeys) {
-      prepared.forEach((event, index) => {
-        if (event.idempotencyKey !== undefined) return;
-        event.idempotencyKey = randomUUID();
-        event.idempotencyTtlS = automaticKeyTtlS;
-        automatic.add(index);
-      });
-    }
+    prepared.forEach((event, index) => {
+      // A caller's own TTL is at most this publisher's, as the gateway caps it at IDEMPOTENCY_TTL_S.
+      if (event.idempotencyTtlS !== undefined) event.idempotencyTtlS = Math.min(event.idempotencyTtlS, idempotencyTtlS);
+      if (!automaticKeys || event.idempotencyKey !== undefined) return;
+      event.idempotencyKey = randomUUID();
+      event.idempotencyTtlS = automaticKeyTtlS;
+      automatic.add(index);
+    });
     const { ids, duplicates } = await storeWithRetries(prepared, { transport, timeoutMs, retries, closing: closing.signal });
     return { ids, duplicates: duplicates.filter((index) => !automatic.has(index)) };
   }

@@ -2,7 +2,8 @@
 // (401/403/400 like the stream, token from header, cookie or access_token), how history pages, and
 // that `limit` is capped.
 import { startGateway, type TestGateway } from '../helpers/gateway';
-import { testRedisUrl, uniquePrefix } from '../helpers/redis';
+import { createKeyspace } from '@sse-gateway/publisher/protocol';
+import { connectRedis, testRedisUrl, uniquePrefix } from '../helpers/redis';
 import { httpJson } from '../helpers/sse-client';
 import { mintToken } from '../helpers/tokens';
 
@@ -14,9 +15,10 @@ interface Page {
 let gw: TestGateway;
 let reader: string;
 let publisher: string;
+const keyPrefix = uniquePrefix('chroutes');
 
 beforeAll(async () => {
-  gw = await startGateway({ REDIS_URL: testRedisUrl(), REDIS_KEY_PREFIX: uniquePrefix('chroutes'), HISTORY_MAXLEN: '1200', CORS_ORIGINS: 'http://app.example' });
+  gw = await startGateway({ REDIS_URL: testRedisUrl(), REDIS_KEY_PREFIX: keyPrefix, HISTORY_MAXLEN: '1200', CORS_ORIGINS: 'http://app.example' });
   reader = await mintToken({ sub: 'reader', subscribe: ['execution:*'] });
   publisher = await mintToken({ sub: 'worker', subscribe: [], publish: ['*'] });
 });
@@ -141,4 +143,32 @@ test('a page may send Idempotency-Key with a publish: the CORS preflight allows 
   });
   expect(answer.status).toBe(204);
   expect(answer.headers.get('access-control-allow-headers')?.toLowerCase()).toContain('idempotency-key');
+});
+
+test('an event may ask for a shorter memory of its key, never a longer one than IDEMPOTENCY_TTL_S', async () => {
+  const post = (event: Record<string, unknown>): ReturnType<typeof httpJson> =>
+    httpJson(`${gw.url}/v1/publish`, {
+      method: 'POST',
+      headers: { Authorization: `Bearer ${publisher}`, 'Content-Type': 'application/json' },
+      body: JSON.stringify({ channel: 'execution:ttl', type: 'execution.status', data: { executionId: 'ttl', status: 'running' }, ...event }),
+    });
+  expect((await post({ idempotencyKey: 'short', idempotencyTtlS: 30 })).status).toBe(202);
+  expect((await post({ idempotencyKey: 'long', idempotencyTtlS: 10 ** 9 })).status).toBe(202);
+  const redis = connectRedis();
+  try {
+    const keyspace = createKeyspace(keyPrefix);
+    const short = await redis.ttl(keyspace.idempotencyKey('execution:ttl', 'short'));
+    const long = await redis.ttl(keyspace.idempotencyKey('execution:ttl', 'long'));
+    expect(short).toBeGreaterThan(0);
+    expect(short).toBeLessThanOrEqual(30);
+    expect(long).toBeGreaterThan(86000);
+    expect(long).toBeLessThanOrEqual(86400);
+  } finally {
+    await redis.quit();
+  }
+  for (const bad of [{ idempotencyTtlS: 30 }, { idempotencyKey: 'k', idempotencyTtlS: 0 }, { idempotencyKey: 'k', idempotencyTtlS: 1.5 }]) {
+    const answer = await post(bad);
+    expect(answer.status).toBe(400);
+    expect((answer.body as { error: { errors: { path: string }[] } }).error.errors[0]?.path).toBe('/idempotencyTtlS');
+  }
 });

@@ -185,7 +185,11 @@ describe('the HTTP transport when the gateway cannot serve', () => {
       expect(await publisher.publish(status('execution:r1'))).toEqual({ id: '1-0', duplicate: false });
       expect(bodies).toHaveLength(2);
       expect(bodies[1]).toBe(bodies[0]);
-      expect((JSON.parse(bodies[0] as string) as { idempotencyKey?: string }[])[0]?.idempotencyKey).toMatch(/^[0-9a-f-]{36}$/);
+      // An automatic key, asked to be remembered only as long as the publisher's automatic keys are.
+      expect((JSON.parse(bodies[0] as string) as { idempotencyKey?: string; idempotencyTtlS?: number }[])[0]).toMatchObject({
+        idempotencyKey: expect.stringMatching(/^[0-9a-f-]{36}$/),
+        idempotencyTtlS: 600,
+      });
       // 404: an answer that will not change.
       const error = await rejection(publisher.publish(status('execution:r2')));
       expect(error).toBeInstanceOf(TransportError);

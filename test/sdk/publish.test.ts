@@ -114,6 +114,12 @@ test('channels are independent: each has its own stream, chain and live channel'
   const keys = await keysUnder(redis, keyPrefix);
   expect(keys.filter((key) => !key.includes('}:idem:')).sort()).toEqual([keyspace.historyKey('a'), keyspace.historyKey('b')].sort());
   expect(keys.filter((key) => key.includes('}:idem:')).map((key) => key.slice(0, key.indexOf('}:idem:') + 1)).sort()).toEqual([`${keyPrefix}:{a}`, `${keyPrefix}:{a}`, `${keyPrefix}:{b}`]);
+  // Automatic keys only guard one call's retries: remembered 10 minutes, not idempotencyTtlS (a day).
+  for (const key of keys.filter((k) => k.includes('}:idem:'))) {
+    const ttl = await redis.ttl(key);
+    expect(ttl).toBeGreaterThan(590);
+    expect(ttl).toBeLessThanOrEqual(600);
+  }
 });
 
 test('history keeps exactly historyMaxLen events, the newest, and the chain still names the trimmed ones', async () => {

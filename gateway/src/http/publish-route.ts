@@ -1,4 +1,4 @@
-// POST /v1/publish: one event `{ channel, type, data, idempotencyKey?, retain? }` or an array of
+// POST /v1/publish: one event `{ channel, type, data, idempotencyKey?, idempotencyTtlS?, retain? }` or an array of
 // them, validated all or nothing by the same code as the publisher SDK, stored through the bus,
 // answered with their ids. Authorise, then read, then validate: media type (415), token (401),
 // some publish right at all (403) — all before a byte of the body is read —, then size (413), JSON
@@ -27,6 +27,8 @@ export interface PublishDeps {
   validator: EventValidator;
   /** Largest accepted request body (`PUBLISH_MAX_BYTES`); a batch must fit in it as a whole. */
   maxBodyBytes: number;
+  /** `IDEMPOTENCY_TTL_S`: the longest an event's key may be remembered. */
+  idempotencyTtlS: number;
 }
 
 export interface PublishRouteSettings {
@@ -37,13 +39,15 @@ export interface PublishRouteSettings {
   schemasDir: string | undefined;
   /** `PUBLISH_MAX_BYTES`. */
   publishMaxBytes: number;
+  /** `IDEMPOTENCY_TTL_S`. */
+  idempotencyTtlS: number;
 }
 
 /** Adds `POST /v1/publish`, with one schema registry loaded for this gateway. */
 export function publishRoutes(router: Router, settings: PublishRouteSettings): void {
-  const { bus, verifier, metrics, schemasDir, publishMaxBytes } = settings;
+  const { bus, verifier, metrics, schemasDir, publishMaxBytes, idempotencyTtlS } = settings;
   const validator = createEventValidator({ registry: loadSchemaRegistry({ schemasDir }), maxEventBytes: publishMaxBytes });
-  router.post(PUBLISH_PATH, publishRoute({ bus, verifier, metrics, validator, maxBodyBytes: publishMaxBytes }));
+  router.post(PUBLISH_PATH, publishRoute({ bus, verifier, metrics, validator, maxBodyBytes: publishMaxBytes, idempotencyTtlS }));
 }
 
 export function publishRoute(deps: PublishDeps): (ctx: Context) => Promise<void> {
@@ -61,7 +65,12 @@ export function publishRoute(deps: PublishDeps): (ctx: Context) => Promise<void>
     }
     const denied = deniedChannel(events, claims);
     if (denied !== undefined) throw new GatewayError('forbidden', `the token may not publish to channel ${clipped(denied)}`);
-    const { ids, duplicates } = await store(deps.bus, prepare(deps.validator, events, batch));
+    const prepared = prepare(deps.validator, events, batch);
+    // An event may ask for a shorter memory of its key (the SDK's automatic keys), never a longer one.
+    for (const event of prepared) {
+      if (event.idempotencyTtlS !== undefined) event.idempotencyTtlS = Math.min(event.idempotencyTtlS, deps.idempotencyTtlS);
+    }
+    const { ids, duplicates } = await store(deps.bus, prepared);
     deps.metrics.eventsPublished.inc(ids.length - duplicates.length);
     ctx.status = 202;
     ctx.body = { ids, duplicates };

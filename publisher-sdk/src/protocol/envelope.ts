@@ -25,6 +25,11 @@ export interface EventInput<TData = unknown, TType extends string = string> {
    * its content differs). The SDK's `publish` makes one up when none is given.
    */
   idempotencyKey?: string;
+  /**
+   * Seconds the key is remembered, when it need not be as long as the default (`idempotencyTtlS`,
+   * the gateway's `IDEMPOTENCY_TTL_S`, which also caps it over HTTP). Only with an `idempotencyKey`.
+   */
+  idempotencyTtlS?: number;
   /** Also keep it as the channel's latest event of its type (its retained state). @default false */
   retain?: boolean;
 }

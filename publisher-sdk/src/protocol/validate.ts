@@ -24,7 +24,7 @@ export interface PreparedEvent {
   body: string;
   /** A repeat of this key on the channel, while it is remembered, stores nothing and answers the first id. */
   idempotencyKey?: string;
-  /** How long the key is remembered, when not the store's default (the SDK's automatic keys). */
+  /** How long the key is remembered, when shorter than the store's default (the SDK's automatic keys). */
   idempotencyTtlS?: number;
   /** Also kept as the channel's latest event of its type. */
   retain: boolean;
@@ -87,8 +87,8 @@ function prepareOne(
   if (typeof event !== 'object' || event === null || Array.isArray(event)) {
     return [{ path: at || '/', message: 'an event must be an object { channel, type, data }' }];
   }
-  const { channel, type, data, idempotencyKey, retain } = event as Record<string, unknown>;
-  const problems = [...checkChannel(channel, at), ...checkType(type, registry, at), ...checkOptions(idempotencyKey, retain, at)];
+  const { channel, type, data, idempotencyKey, idempotencyTtlS, retain } = event as Record<string, unknown>;
+  const problems = [...checkChannel(channel, at), ...checkType(type, registry, at), ...checkOptions({ idempotencyKey, idempotencyTtlS, retain }, at)];
   if (data === undefined) problems.push({ path: `${at}/data`, message: 'is required' });
   else if (problems.length === 0) {
     for (const p of registry.validate(type as string, data)) {
@@ -102,16 +102,22 @@ function prepareOne(
   const prepared = serialise(channel as string, type as string, data, time, maxBytes, at);
   if (Array.isArray(prepared)) return prepared;
   if (idempotencyKey !== undefined) prepared.idempotencyKey = idempotencyKey as string;
+  if (idempotencyTtlS !== undefined) prepared.idempotencyTtlS = idempotencyTtlS as number;
   prepared.retain = retain === true;
   return prepared;
 }
 
-const EVENT_PROPERTIES = new Set(['channel', 'type', 'data', 'idempotencyKey', 'retain']);
+const EVENT_PROPERTIES = new Set(['channel', 'type', 'data', 'idempotencyKey', 'idempotencyTtlS', 'retain']);
 
-function checkOptions(idempotencyKey: unknown, retain: unknown, at: string): ValidationProblem[] {
+function checkOptions(options: { idempotencyKey: unknown; idempotencyTtlS: unknown; retain: unknown }, at: string): ValidationProblem[] {
+  const { idempotencyKey, idempotencyTtlS, retain } = options;
   const problems: ValidationProblem[] = [];
   if (idempotencyKey !== undefined && !isIdempotencyKey(idempotencyKey)) {
     problems.push({ path: `${at}/idempotencyKey`, message: `must be a non-empty string of at most ${MAX_IDEMPOTENCY_KEY_LENGTH} characters` });
+  }
+  if (idempotencyTtlS !== undefined) {
+    if (idempotencyKey === undefined) problems.push({ path: `${at}/idempotencyTtlS`, message: 'is only allowed with an idempotencyKey' });
+    else if (!Number.isSafeInteger(idempotencyTtlS) || (idempotencyTtlS as number) < 1) problems.push({ path: `${at}/idempotencyTtlS`, message: 'must be a positive integer (seconds)' });
   }
   if (retain !== undefined && typeof retain !== 'boolean') problems.push({ path: `${at}/retain`, message: 'must be true or false' });
   return problems;

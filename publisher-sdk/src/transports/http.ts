@@ -70,7 +70,8 @@ function publishEndpoint(gatewayUrl: string): URL {
 /** The batch as the gateway reads it, reusing each event's serialised data (no second JSON.stringify of it). */
 function requestBody(events: readonly PreparedEvent[]): string {
   const parts = events.map((event) => {
-    const key = event.idempotencyKey === undefined ? '' : `,"idempotencyKey":${JSON.stringify(event.idempotencyKey)}`;
+    const ttl = event.idempotencyTtlS === undefined ? '' : `,"idempotencyTtlS":${event.idempotencyTtlS}`;
+    const key = event.idempotencyKey === undefined ? '' : `,"idempotencyKey":${JSON.stringify(event.idempotencyKey)}${ttl}`;
     const retain = event.retain ? ',"retain":true' : '';
     return `{"channel":${JSON.stringify(event.channel)},"type":${JSON.stringify(event.type)},"data":${event.dataJson}${key}${retain}}`;
   });
