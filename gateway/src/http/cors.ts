@@ -35,7 +35,7 @@ export function corsPolicy(origins: readonly string[]): CorsPolicy {
         origin: (ctx) => allow(ctx.get('Origin') || undefined),
         credentials: !any,
         allowMethods: ['GET', 'POST', 'OPTIONS'],
-        allowHeaders: ['Authorization', 'Content-Type', 'Last-Event-ID', 'Cache-Control'],
+        allowHeaders: ['Authorization', 'Content-Type', 'Last-Event-ID', 'Cache-Control', 'Idempotency-Key'],
         exposeHeaders: EXPOSED_HEADERS,
         maxAge: 600,
       }),
