@@ -122,7 +122,7 @@ test('after a Redis restart without persistence, on another gateway: a gap, then
 test('after an in-memory gateway restarts: a gap for its forgotten channel, then live events', async () => {
   const before = await startGateway();
   const channels = ['execution:mem'];
-  const [id] = await before.gateway.bus.publish(prepared(channels));
+  const [id] = (await before.gateway.bus.publish(prepared(channels))).ids;
   const cursor = await cursorAfter(before.url, channels, 1);
   await before.close();
   const after = await startGateway();
@@ -130,7 +130,7 @@ test('after an in-memory gateway restarts: a gap for its forgotten channel, then
     const resumed = await open(after.url, channels, cursor);
     await waitFor(() => resumed.events.length > 0, { message: 'the gap notice' });
     expect(gaps(resumed)).toEqual([{ channel: 'execution:mem', lastEventId: id, earliestId: null }]);
-    const [next] = await after.gateway.bus.publish(prepared(channels));
+    const [next] = (await after.gateway.bus.publish(prepared(channels))).ids;
     expect((await resumed.waitForEvents(1)).map((e) => e.data.id)).toEqual([next]);
   } finally {
     for (const client of clients.splice(0)) client.close();

@@ -3,7 +3,7 @@
 // what the stream would have sent. The test walks a stream's handshake one await at a time.
 import { Writable } from 'node:stream';
 import { createEventValidator, type EventInput } from '@sse-gateway/publisher/protocol';
-import type { Bus, HistoryEntry, LiveHandler } from '../../../gateway/src/bus/bus';
+import type { Bus, HistoryEntry, LiveHandler, RetainedEvent } from '../../../gateway/src/bus/bus';
 import { MemoryBus } from '../../../gateway/src/bus/memory-bus';
 import { Hub, type HubOptions } from '../../../gateway/src/hub/hub';
 import { createLogger } from '../../../gateway/src/logger';
@@ -64,6 +64,9 @@ export class GatedBus implements Bus {
   }
   head(channel: string): Promise<string | undefined> {
     return this.gate.wait(`head ${channel}`, () => this.inner.head(channel));
+  }
+  state(channel: string): Promise<RetainedEvent[]> {
+    return this.gate.wait(`state ${channel}`, () => this.inner.state(channel));
   }
   onStatus: Bus['onStatus'] = (listener) => this.inner.onStatus(listener);
   close: Bus['close'] = () => this.inner.close();
@@ -171,7 +174,7 @@ export function createHarness(options: Partial<HubOptions> = {}, historyMaxLen =
     replayBudgetBytes: 64 * 1024 * 1024,
     ...options,
   });
-  return { gate, bus, hub, metrics, publish: (events) => bus.publish(validator.prepare(events)) };
+  return { gate, bus, hub, metrics, publish: async (events) => (await bus.publish(validator.prepare(events))).ids };
 }
 
 /** Lets microtasks and the answers already given run their course. */
