@@ -5,8 +5,7 @@ module.exports = {
   testEnvironment: 'node',
   roots: ['<rootDir>/schemas', '<rootDir>/publisher-sdk', '<rootDir>/gateway', '<rootDir>/test'],
   testMatch: ['**/*.test.ts'],
-  // test/pending/ holds tests of known bugs whose fix belongs to another change: type-checked, not run.
-  testPathIgnorePatterns: ['/node_modules/', '/dist/', '<rootDir>/test/pending/'],
+  testPathIgnorePatterns: ['/node_modules/', '/dist/'],
   transform: {
     '^.+\\.(t|j)sx?$': ['@swc/jest', { jsc: { target: 'es2022' }, module: { type: 'commonjs' } }],
   },

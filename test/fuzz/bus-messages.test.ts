@@ -93,7 +93,7 @@ describe('history entries', () => {
       fc.property(stored, (event) => {
         const entry = historyEntryOf(event.id, fields(event));
         expect(entry).toEqual({ id: event.id, prev: event.prev, envelope: event.envelope });
-        const item = itemFromHistory(entry!);
+        const item = itemFromHistory(entry!, event.channel);
         expect(item).toMatchObject({ kind: 'event', id: event.id, type: event.type, time: event.time, envelope: event.envelope });
         expect(readBack(item!.type, item!.envelope)).toEqual([{ event: event.type, data: event.envelope }]);
       }),
@@ -104,10 +104,10 @@ describe('history entries', () => {
   test('any fields and any envelope give an entry, an item or undefined, never an exception', () => {
     const anyFields = fc.array(fc.oneof(fc.constantFrom('p', 'e', 'x'), streamId, fc.string({ maxLength: 30 }), fc.json({ maxDepth: 2 })), { maxLength: 7 });
     fc.assert(
-      fc.property(fc.oneof(streamId, fc.string({ maxLength: 20 })), anyFields, (id, list) => {
+      fc.property(fc.oneof(streamId, fc.string({ maxLength: 20 })), anyFields, fc.string({ maxLength: 20 }), (id, list, channel) => {
         const entry = historyEntryOf(id, list);
         if (entry === undefined) return;
-        const item = itemFromHistory(entry);
+        const item = itemFromHistory(entry, channel);
         if (item === undefined) return;
         expect(item.envelope).toBe(entry.envelope);
         expect(item.envelope).not.toMatch(/[\r\n]/);

@@ -100,9 +100,18 @@ function checkMediaType(ctx: Context): void {
   }
 }
 
+/** Refuses bytes that are not UTF-8 instead of turning them into U+FFFD behind the publisher's back. */
+const UTF8 = new TextDecoder('utf-8', { fatal: true });
+
 function parseJson(body: Buffer): unknown {
+  let text: string;
   try {
-    return JSON.parse(body.toString('utf8'));
+    text = UTF8.decode(body);
+  } catch {
+    throw new GatewayError('bad_request', 'the body is not valid UTF-8 (JSON must be sent as UTF-8; write other characters as \\u escapes)');
+  }
+  try {
+    return JSON.parse(text);
   } catch {
     // V8's message quotes the body; whatever was sent by mistake is not repeated back.
     throw new GatewayError('bad_request', 'the body is not valid JSON');

@@ -10,7 +10,7 @@ import type { Metrics } from '../metrics';
 import { channelHash, type ChannelHash } from '../sse/cursor';
 import type { Frame } from '../sse/frame';
 import { readPage, type HistoryPosition, type PageLimits } from './history-reader';
-import { gapNotice, itemFromLive, sharedFrame, type EventItem, type Item } from './items';
+import { itemFromLive, sharedFrame, type EventItem, type Item } from './items';
 import type { Membership } from './membership';
 import type { FairQuota } from './fair-quota';
 
@@ -195,8 +195,10 @@ export class Channel {
   /**
    * Delivers what is held, in order. Returns false (keeping the rest held) at an item that does not
    * follow the last delivered one and arrived after this round's reads began: its predecessor may
-   * just not have been read yet. One that arrived before them follows events history no longer
-   * has: that is a gap, said as such, and delivery goes on from it.
+   * just not have been read yet. One that arrived before them was not in history when it was read
+   * to its end: never stored (a message written to the pub/sub channel by hand) or already gone
+   * (the stream deleted meanwhile). It is dropped, never delivered: a forged id far in the future
+   * would otherwise become the channel's position and silence every real event after it.
    */
   private releaseHeld(arrivedBeforeRead: number): boolean {
     const held = this.held;
@@ -211,8 +213,9 @@ export class Channel {
           for (const rest of this.held) this.heldBytes += rest.envelope.length;
           return false;
         }
-        this.deps.metrics.gaps.inc();
-        this.deliver(gapNotice(this.name, this.lastId, item.id));
+        this.deps.metrics.eventsDropped.inc({ reason: 'unconfirmed' });
+        this.deps.logger.warn('dropped a live message that history does not have', { channel: this.name, id: item.id, prev: item.prev });
+        continue;
       }
       this.deliver(item);
     }

@@ -43,7 +43,7 @@ export async function readPage(bus: Bus, channel: string, position: HistoryPosit
     position.after = entry.id;
     position.contiguous = true;
     bytes += entry.envelope.length;
-    const item = itemFromHistory(entry);
+    const item = itemFromHistory(entry, channel);
     if (item === undefined) metrics.eventsDropped.inc({ reason: 'invalid_envelope' });
     else items.push(item);
   }

@@ -1,5 +1,6 @@
 // What the hub hands to connections: an event (framed once, shared) or a control notice.
-import { parseStreamId, type HistoryEntry, type LiveMessage, type StreamIdParts } from '@sse-gateway/publisher/protocol';
+import { parseStreamId, type HistoryEntry, type LiveMessage, type RetainedEvent, type StreamIdParts } from '@sse-gateway/publisher/protocol';
+import { isEventType } from '@sse-gateway/schemas';
 import { eventFrame, type EventBody, type Frame } from '../sse/frame';
 import type { ChannelHash } from '../sse/cursor';
 import { encodeCursor } from '../sse/cursor';
@@ -25,19 +26,33 @@ export function itemFromLive(message: LiveMessage): EventItem {
   return { kind: 'event', id: message.id, idParts: message.idParts, prev: message.prev, time: message.time, type: message.type, envelope: message.envelope };
 }
 
-/** A retained event as an item, or undefined when its envelope is unusable. */
-export function itemFromHistory(entry: HistoryEntry): EventItem | undefined {
-  const idParts = parseStreamId(entry.id);
-  if (idParts === undefined || entry.envelope.includes('\n') || entry.envelope.includes('\r')) return undefined;
-  let envelope: unknown;
+/**
+ * A history entry of `channel` as an item, or undefined when its envelope is unusable. History is
+ * held to the same rules as a live message (see parseLiveMessage): one line of JSON whose id is the
+ * entry's, whose channel is the channel read, and whose type is an event type — a type holding an
+ * escaped line break would otherwise write SSE fields of its own after `event: `.
+ */
+export function itemFromHistory(entry: HistoryEntry, channel: string): EventItem | undefined {
+  return checkedItem(entry.id, entry.prev, entry.envelope, channel);
+}
+
+/** A retained event (`state=1`) as an item, held to the same rules as history. */
+export function itemFromRetained(event: RetainedEvent, channel: string): EventItem | undefined {
+  return checkedItem(event.id, '', event.envelope, channel);
+}
+
+function checkedItem(id: string, prev: string, envelope: string, channel: string): EventItem | undefined {
+  const idParts = parseStreamId(id);
+  if (idParts === undefined || envelope.includes('\n') || envelope.includes('\r')) return undefined;
+  let value: unknown;
   try {
-    envelope = JSON.parse(entry.envelope);
+    value = JSON.parse(envelope);
   } catch {
     return undefined;
   }
-  const { type, time } = (envelope ?? {}) as { type?: unknown; time?: unknown };
-  if (typeof type !== 'string' || typeof time !== 'string') return undefined;
-  return { kind: 'event', id: entry.id, idParts, prev: entry.prev, time, type, envelope: entry.envelope };
+  const fields = (value ?? {}) as { id?: unknown; channel?: unknown; type?: unknown; time?: unknown };
+  if (fields.id !== id || fields.channel !== channel || !isEventType(fields.type) || typeof fields.time !== 'string') return undefined;
+  return { kind: 'event', id, idParts, prev, time: fields.time, type: fields.type, envelope };
 }
 
 /** `gateway.gap`: history no longer reaches back to `lastEventId` on `channel`. */

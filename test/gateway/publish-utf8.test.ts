@@ -1,14 +1,7 @@
-// PENDING: not run by npm test (see test/pending/README.md); it fails until the fix lands.
-// Found while pinning down what happens to lone surrogates; the fix belongs in
-// gateway/src/http/publish-route.ts (parseJson).
-//
 // JSON exchanged between systems must be UTF-8 (RFC 8259 §8.1). A lone surrogate is fine as a
 // JSON escape (`"\ud800"`: the SDK and any JSON.stringify send that, and it is delivered as such),
-// but a body carrying bytes that are not UTF-8 — e.g. a surrogate encoded directly (ED A0 80), a
-// Latin-1 `é` (E9) — is decoded with Buffer.toString('utf8'), which silently turns each bad
-// sequence into U+FFFD: the event is accepted (202) and subscribers receive text the publisher
-// never sent. Proposed: 400 `bad_request` "the body is not valid UTF-8" (e.g. decode with
-// `new TextDecoder('utf-8', { fatal: true })`), so the behaviour is as clear over HTTP as in the SDK.
+// but a body carrying bytes that are not UTF-8 — a surrogate encoded directly (ED A0 80), a Latin-1
+// `é` (E9), a cut sequence — is refused with 400 `bad_request`, never turned into U+FFFD silently.
 import { startGateway, type TestGateway } from '../helpers/gateway';
 import { testRedisUrl, uniquePrefix } from '../helpers/redis';
 import { mintToken } from '../helpers/tokens';

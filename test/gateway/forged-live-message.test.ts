@@ -1,15 +1,8 @@
-// PENDING: not run by npm test (see test/pending/README.md); it fails until the fix lands.
-// Found while fuzzing live bus messages; the fix belongs in gateway/src/hub/channel.ts.
-//
-// A live message that is well formed but was never stored — e.g. written by hand with
-// `PUBLISH <prefix>:{ch}:live`, with an id far in the future and a `prev` that does not follow —
-// is held, the channel resyncs from history (where it is not), and then finishSync() delivers it
-// anyway because it is newer than the last delivered id. The channel's position jumps to that id,
-// so every real event after it counts as "already delivered" and is silently dropped on this
-// gateway until the stream ids catch up (here: year 2286). Seen: a client got
-// ['first', 'real 0', 'forged'] and never 'real 1', 'real 2'.
-// Fix: after a resync, deliver a held live message only when history confirmed it (its id was
-// read), or drop it and count it as `invalid_envelope`.
+// A live message that is well formed but was never stored — written by hand with
+// `PUBLISH <prefix>:{ch}:live`, with an id far in the future and a `prev` that does not follow — is
+// held, the channel reads history (where it is not), and it must then be dropped: delivered, its id
+// would become the channel's position and every real event after it would count as "already
+// delivered" on this gateway (found while fuzzing live bus messages).
 import { createPublisher, type Publisher } from '@sse-gateway/publisher';
 import { createKeyspace, envelopeBody, envelopeJson, type Keyspace } from '@sse-gateway/publisher/protocol';
 import type { Redis } from 'ioredis';
