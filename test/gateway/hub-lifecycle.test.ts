@@ -44,10 +44,10 @@ interface Run {
  * Opens a stream and lets `hangUpAt` gated steps through before the client hangs up (never, when
  * it is larger than the number of steps). Each step is one await of the handshake or replay.
  */
-async function run(h: Harness, resume: Resume, hangUpAt: number, congestAfter = Infinity): Promise<Run> {
+async function run(h: Harness, resume: Resume, hangUpAt: number, congestAfter = Infinity, state = true): Promise<Run> {
   const sink = new FakeSink(h.gate, congestAfter);
   let outcome: Run['outcome'] | undefined;
-  h.hub.attach(sink, request(resume, { expiresAt: Date.now() + 3_600_000 })).then(
+  h.hub.attach(sink, request(resume, { expiresAt: Date.now() + 3_600_000, state })).then(
     () => (outcome = 'resolved'),
     () => (outcome = 'rejected'),
   );
@@ -66,6 +66,14 @@ afterEach(() => jest.useRealTimers());
 
 describe.each<[string, (h: Harness) => Promise<Resume>, number]>([
   ['live', async () => ({ kind: 'live' }), 1e9],
+  [
+    'live with state=1',
+    async (h) => {
+      await h.publish([{ ...steps('execution:a', 100, 1)[0]!, retain: true }, { channel: 'execution:b', type: 'execution.status', data: { executionId: 'x', status: 'running' }, retain: true }]);
+      return { kind: 'live' };
+    },
+    1e9,
+  ],
   ['earliest, with a replay congesting the socket', async () => ({ kind: 'earliest' }), 2000],
   [
     'a cursor, one channel ahead of its history',
@@ -211,6 +219,25 @@ test('a cursor beyond every channel\'s history starts live after a gap per chann
   await settle();
   expect(sink.events().at(-1)?.id).toBe(id);
   expect(encodeCursor).toBeDefined();
+  sink.hangUp();
+  await expectNothingHeld(h);
+});
+
+test('state=1: a retained event published while the stream joins comes once, after the events before it', async () => {
+  const h = createHarness();
+  const [old] = await h.publish([{ ...steps('execution:a', 0, 1)[0]!, retain: true }]);
+  const sink = new FakeSink(h.gate);
+  void h.hub.attach(sink, request({ kind: 'live' }, { channels: ['execution:a'], state: true }));
+  // Let the join through, and stop at the state read.
+  for (;;) {
+    await settle();
+    const next = h.gate.passed.length;
+    if (!h.gate.releaseNext()) break;
+    if (h.gate.passed[next]?.startsWith('state')) break;
+  }
+  const [plain, retained] = await h.publish([steps('execution:a', 1, 1)[0]!, { ...steps('execution:a', 2, 1)[0]!, retain: true }]);
+  while (h.gate.releaseNext() || (await settle(), h.gate.releaseNext()));
+  expect(sink.events().map((e) => e.id)).toEqual([old, plain, retained]);
   sink.hangUp();
   await expectNothingHeld(h);
 });

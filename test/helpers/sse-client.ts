@@ -22,6 +22,8 @@ export interface SseClientOptions {
   lastEventId?: string;
   /** Event types to listen to (named SSE events). @default bundled + control types */
   types?: string[];
+  /** More query parameters, e.g. `{ state: '1' }`. */
+  query?: Record<string, string>;
 }
 
 /** An `eventsource` client collecting every event it receives. */
@@ -36,6 +38,7 @@ export class SseClient {
   constructor(baseUrl: string, options: SseClientOptions) {
     const url = new URL('/v1/stream', baseUrl);
     for (const channel of options.channels) url.searchParams.append('channel', channel);
+    for (const [name, value] of Object.entries(options.query ?? {})) url.searchParams.set(name, value);
     if (options.token !== undefined && options.tokenInQuery) url.searchParams.set('access_token', options.token);
     const initialId = options.lastEventId;
     const token = options.tokenInQuery ? undefined : options.token;

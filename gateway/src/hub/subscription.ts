@@ -12,13 +12,19 @@ import { eventFrame, openingFrame, type Frame } from '../sse/frame';
 import type { Channel } from './channel';
 import { readPage, type HistoryPosition, type Page } from './history-reader';
 import type { HubContext } from './hub-context';
-import { gapNotice, tokenExpiredNotice, type EventItem, type NoticeItem } from './items';
+import { gapNotice, itemFromRetained, tokenExpiredNotice, type EventItem, type NoticeItem } from './items';
 import { Membership, type Member } from './membership';
 import type { FairQuota, Grant, PendingGrant } from './fair-quota';
 import { replayChannel } from './replay';
 
 /** What the client asked to resume from. */
 export type Resume = { kind: 'live' } | { kind: 'earliest' } | { kind: 'cursor'; positions: ReadonlyMap<ChannelHash, StreamIdParts> };
+
+/** A channel's retained events for a stream, and the head of its history when they were read. */
+export interface Retained {
+  items: EventItem[];
+  head: StreamIdParts | undefined;
+}
 
 export interface StreamRequest {
   subject: string;
@@ -218,6 +224,23 @@ export class Subscription implements Member {
   gap(channel: string, lastEventId: string, earliestId: string | null): NoticeItem {
     this.hub.metrics.gaps.inc();
     return gapNotice(channel, lastEventId, earliestId);
+  }
+
+  /**
+   * Channel `index`'s retained events (`state=1`) that the client's cursor does not cover, oldest
+   * first, with the head of the channel's history when they were read.
+   */
+  async retained(index: number): Promise<Retained> {
+    const name = this.channels[index] as string;
+    const [events, head] = await Promise.all([this.hub.bus.state(name), this.hub.bus.head(name)]);
+    const covered = this.requested[index];
+    const items: EventItem[] = [];
+    for (const event of events) {
+      const item = itemFromRetained(event, name);
+      if (item === undefined) this.hub.metrics.eventsDropped.inc({ reason: 'invalid_envelope' });
+      else if (covered === undefined || compareParts(item.idParts, covered) > 0) items.push(item);
+    }
+    return { items, head: head === undefined ? undefined : parseStreamId(head) };
   }
 
   /** The token expired: say so, then end the stream. */
