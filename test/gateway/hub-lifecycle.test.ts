@@ -223,19 +223,25 @@ test('a cursor beyond every channel\'s history starts live after a gap per chann
   await expectNothingHeld(h);
 });
 
-test('state=1: a retained event published while the stream joins comes once, after the events before it', async () => {
+test('state=1: a retained event still on its way from the bus comes once, after the events before it', async () => {
   const h = createHarness();
-  const [old] = await h.publish([{ ...steps('execution:a', 0, 1)[0]!, retain: true }]);
+  const status = { channel: 'execution:a', type: 'execution.status', data: { executionId: 'x', status: 'running' }, retain: true };
+  const [old] = await h.publish([status]);
   const sink = new FakeSink(h.gate);
   void h.hub.attach(sink, request({ kind: 'live' }, { channels: ['execution:a'], state: true }));
-  // Let the join through, and stop at the state read.
-  for (;;) {
-    await settle();
-    const next = h.gate.passed.length;
-    if (!h.gate.releaseNext()) break;
-    if (h.gate.passed[next]?.startsWith('state')) break;
-  }
-  const [plain, retained] = await h.publish([steps('execution:a', 1, 1)[0]!, { ...steps('execution:a', 2, 1)[0]!, retain: true }]);
+  await settle();
+  expect(h.gate.release('subscribe')).toBe(true);
+  await settle();
+  expect(h.gate.release('head')).toBe(true); // the channel's head: `old`
+  h.bus.holdLive = true; // what comes next is stored, retained and announced, but not yet arrived
+  const [plain, retained] = await h.publish([
+    { channel: 'execution:a', type: 'execution.log', data: { executionId: 'x', level: 'info', message: 'plain' } },
+    { ...steps('execution:a', 2, 1)[0]!, retain: true },
+  ]);
+  await settle();
+  expect(h.gate.waitingLabels).toEqual(['live execution:a', 'live execution:a', 'state execution:a', 'head execution:a']);
+  expect(h.gate.release('state') && h.gate.release('head')).toBe(true); // both read after the publish
+  await settle();
   while (h.gate.releaseNext() || (await settle(), h.gate.releaseNext()));
   expect(sink.events().map((e) => e.id)).toEqual([old, plain, retained]);
   sink.hangUp();

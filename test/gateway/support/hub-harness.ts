@@ -29,6 +29,21 @@ export class Gate {
     return this.waiting.length;
   }
 
+  /** Labels of the steps waiting, oldest first. */
+  get waitingLabels(): string[] {
+    return this.waiting.map((step) => step.label);
+  }
+
+  /** Lets the oldest waiting step whose label starts with `prefix` through; false when none waits. */
+  release(prefix: string): boolean {
+    const index = this.waiting.findIndex((step) => step.label.startsWith(prefix));
+    if (index < 0) return false;
+    const [step] = this.waiting.splice(index, 1);
+    this.passed.push(step!.label);
+    step!.open();
+    return true;
+  }
+
   /** Lets the oldest waiting step through; false when none waits. */
   releaseNext(): boolean {
     const next = this.waiting.shift();
@@ -43,6 +58,8 @@ export class Gate {
 export class GatedBus implements Bus {
   readonly description = 'gated in-memory bus';
   readonly subscribed = new Set<string>();
+  /** While true, live messages wait at the gate too (in flight from Redis). */
+  holdLive = false;
   constructor(
     readonly inner: MemoryBus,
     private readonly gate: Gate,
@@ -52,7 +69,12 @@ export class GatedBus implements Bus {
   }
   subscribe(channel: string, handler: LiveHandler): Promise<void> {
     this.subscribed.add(channel);
-    return this.gate.wait(`subscribe ${channel}`, () => this.inner.subscribe(channel, handler));
+    const gated: LiveHandler = (raw) => {
+      if (!this.holdLive) return handler(raw);
+      const copy = Buffer.from(raw);
+      void this.gate.wait(`live ${channel}`, async () => undefined).then(() => handler(copy));
+    };
+    return this.gate.wait(`subscribe ${channel}`, () => this.inner.subscribe(channel, gated));
   }
   unsubscribe(channel: string): Promise<void> {
     this.subscribed.delete(channel);
