@@ -1,5 +1,6 @@
 // Who may open a stream, and the errors before it starts: 400/401/403/429/503 as JSON bodies.
 import { generateKeyPairSync } from 'node:crypto';
+import { connect } from 'node:net';
 import { SignJWT, UnsecuredJWT } from 'jose';
 import { startGateway, type TestGateway } from '../helpers/gateway';
 import { rawStream, SseClient } from '../helpers/sse-client';
@@ -134,6 +135,22 @@ test('a token expiring mid-stream ends it with gateway.token_expired', async () 
   const data = JSON.parse(last?.['data'] ?? '{}') as { type: string; data: { expiredAt: string } };
   expect(data.type).toBe('gateway.token_expired');
   expect(Date.parse(data.data.expiredAt)).toBeLessThanOrEqual(Date.now());
+});
+
+test('a stream the gateway ends leaves its keep-alive connection usable for the next request', async () => {
+  const token = await mintToken({ ttlS: 1 });
+  const socket = connect(new URL(gw.url).port as unknown as number, '127.0.0.1');
+  let text = '';
+  socket.setEncoding('latin1');
+  socket.on('data', (chunk: string) => (text += chunk));
+  await new Promise<void>((resolve) => socket.once('connect', () => resolve()));
+  socket.write(`GET /v1/stream?channel=execution:reuse HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${token}\r\n\r\n`);
+  await waitFor(() => text.includes('0\r\n\r\n'), { message: 'the end of the chunked stream' });
+  expect(text).toContain('event: gateway.token_expired');
+  // The same connection carries another request, as a client's pool may send it.
+  socket.write('GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n');
+  await waitFor(() => /0\r\n\r\nHTTP\/1\.1 200 OK/.test(text), { message: 'the next answer on the same connection' });
+  socket.destroy();
 });
 
 test('no log line contains a token', async () => {

@@ -4,7 +4,7 @@
 // seen, and tells its one owner exactly once whoever ends the stream.
 import type { ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
-import { END_OF_CHUNKS, type Frame } from './frame';
+import type { Frame } from './frame';
 import type { Beating, HeartbeatClock } from './heartbeat';
 import type { Corkable, WriteBatcher } from './write-batcher';
 
@@ -55,7 +55,8 @@ export class Connection implements Sink, Corkable, Beating {
   /** HTTP/1.1 streams get pre-framed chunks; HTTP/1.0 ones raw bytes (Node decides at start). */
   private chunked = true;
   private listener: CloseListener | undefined;
-  private res: ServerResponse | undefined;
+  private started = false;
+  private readonly res: ServerResponse;
   private readonly socket: Socket;
   private readonly bufferLimit: number;
   private readonly batcher: WriteBatcher;
@@ -78,9 +79,9 @@ export class Connection implements Sink, Corkable, Beating {
   }
 
   start(headers: Readonly<Record<string, string>>, opening: Frame): void {
-    const res = this.res;
-    if (this.closed || res === undefined) return;
-    this.res = undefined; // the response object is not needed again: the socket is written directly
+    const { res } = this;
+    if (this.closed || this.started) return;
+    this.started = true;
     this.batch(); // the head and the opening block leave in one write
     res.writeHead(200, headers);
     res.flushHeaders();
@@ -137,16 +138,22 @@ export class Connection implements Sink, Corkable, Beating {
    */
   flush(): void {
     this.corked = false;
-    if (this.closed) return;
-    this.socket.uncork();
-    if (this.socket.writableLength > this.bufferLimit) this.destroy('slow');
+    this.socket.uncork(); // also after an end: the response's last bytes are in the corked buffer
+    if (!this.closed && this.socket.writableLength > this.bufferLimit) this.destroy('slow');
   }
 
+  /**
+   * Ends the response cleanly (the chunked stream's terminator). The response said `Connection:
+   * keep-alive`, so a client may send its next request on the connection (closing it right after
+   * made Node's fetch pool fail that request): it stays open, except when the gateway is draining,
+   * where the next request must go to another gateway. HTTP/1.0 connections close.
+   */
   end(reason: CloseReason): void {
     if (this.closed) return;
     this.markClosed(reason);
-    if (this.chunked && this.res === undefined) this.socket.write(END_OF_CHUNKS);
-    this.socket.end();
+    if (!this.started) this.socket.end();
+    else if (reason === 'drain' || reason === 'shutdown') this.res.end(() => this.socket.end());
+    else this.res.end();
   }
 
   destroy(reason: CloseReason): void {

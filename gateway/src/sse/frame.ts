@@ -59,5 +59,3 @@ export function openingFrame(retryMs: number, cursor: string): Frame {
 
 export const HEARTBEAT_FRAME: Frame = frameOf(Buffer.from(': hb\n\n', 'latin1'));
 
-/** The chunked stream's terminator. */
-export const END_OF_CHUNKS = Buffer.from('0\r\n\r\n', 'latin1');
