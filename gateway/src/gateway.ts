@@ -67,6 +67,7 @@ export function createGateway(config: Config, options: GatewayOptions): Gateway 
     clientBufferBytes: config.clientBufferBytes,
     heartbeatMs: config.heartbeatMs,
     replayBudgetBytes: config.replayBudgetBytes,
+    maxEventBytes: config.publishMaxBytes,
   });
   const verifier = createTokenVerifier(config);
   const batcher = new WriteBatcher();

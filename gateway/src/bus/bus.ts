@@ -33,12 +33,8 @@ export interface Bus {
    * also kept as the channel's latest of its type.
    */
   publish(events: readonly PreparedEvent[]): Promise<PublishResult>;
-  /**
-   * Up to `limit` retained entries of `channel` after `afterId` (exclusive), oldest first. With
-   * `maxBytes`, the page also stops before the entry that would take its envelopes past that many
-   * bytes (the first entry always comes): a reader's memory is bounded whatever the events' size.
-   */
-  history(channel: string, afterId: string, limit: number, maxBytes?: number): Promise<HistoryEntry[]>;
+  /** Up to `limit` retained entries of `channel` after `afterId` (exclusive), oldest first. */
+  history(channel: string, afterId: string, limit: number): Promise<HistoryEntry[]>;
   /** The channel's retained events (the latest retained event of each type), by id ascending. */
   state(channel: string): Promise<RetainedEvent[]>;
   /** The id of the newest retained entry of `channel`, or undefined when nothing is retained. */

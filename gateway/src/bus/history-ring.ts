@@ -27,18 +27,11 @@ export class HistoryRing {
     return this.count === 0 ? undefined : this.at(this.count - 1);
   }
 
-  /**
-   * Up to `limit` entries with an id after `afterId`, oldest first, stopping before the entry that
-   * would take their envelopes past `maxBytes` (the first one always comes).
-   */
-  after(afterId: string, limit: number, maxBytes = Infinity): HistoryEntry[] {
+  /** Up to `limit` entries with an id after `afterId`, oldest first. */
+  after(afterId: string, limit: number): HistoryEntry[] {
     const result: HistoryEntry[] = [];
-    let bytes = 0;
     for (let i = this.firstAfter(afterId); i < this.count && result.length < limit; i += 1) {
-      const entry = this.at(i);
-      bytes += entry.envelope.length;
-      if (bytes > maxBytes && result.length > 0) break;
-      result.push(entry);
+      result.push(this.at(i));
     }
     return result;
   }

@@ -92,10 +92,10 @@ export class MemoryBus implements Bus {
     return Promise.resolve({ ids, duplicates });
   }
 
-  history(channel: string, afterId: string, limit: number, maxBytes = Infinity): Promise<HistoryEntry[]> {
+  history(channel: string, afterId: string, limit: number): Promise<HistoryEntry[]> {
     try {
       compareStreamIds(afterId, ZERO_ID); // refuses a malformed id, as XRANGE would
-      return Promise.resolve(this.live(channel)?.ring.after(afterId, limit, maxBytes) ?? []);
+      return Promise.resolve(this.live(channel)?.ring.after(afterId, limit) ?? []);
     } catch (error) {
       return Promise.reject(error);
     }

@@ -8,12 +8,9 @@ import {
   createKeyspace,
   DEFAULT_IDEMPOTENCY_TTL_S,
   DEFAULT_STATE_TTL_S,
-  HISTORY_PAGE_SCRIPT,
   historyEntryOf,
-  luaScript,
   REFUSE_WHEN_DISCONNECTED,
   retainedEventOf,
-  runScript,
   storeEvents,
   type HistoryEntry,
   type Keyspace,
@@ -47,8 +44,6 @@ export interface RedisBusOptions {
 }
 
 type Client = Redis | Cluster;
-
-const HISTORY_PAGE = luaScript(HISTORY_PAGE_SCRIPT);
 
 /** How long a closing socket may take to end gracefully before it is destroyed. */
 const DISCONNECT_TIMEOUT_MS = 200;
@@ -121,14 +116,9 @@ export class RedisBus implements Bus {
     return events.sort((a, b) => compareStreamIds(a.id, b.id));
   }
 
-  async history(channel: string, afterId: string, limit: number, maxBytes?: number): Promise<HistoryEntry[]> {
+  async history(channel: string, afterId: string, limit: number): Promise<HistoryEntry[]> {
     if (limit < 1) return [];
-    const key = this.keyspace.historyKey(channel);
-    const entries = (
-      maxBytes === undefined
-        ? await this.commands.xrange(key, `(${afterId}`, '+', 'COUNT', limit)
-        : await runScript(this.commands, HISTORY_PAGE, [1, key, afterId, limit, maxBytes])
-    ) as [string, string[]][];
+    const entries = await this.commands.xrange(this.keyspace.historyKey(channel), `(${afterId}`, '+', 'COUNT', limit);
     const result: HistoryEntry[] = [];
     for (const [id, fields] of entries) {
       const entry = historyEntryOf(id, fields);

@@ -29,6 +29,8 @@ export interface HubOptions {
   heartbeatMs: number;
   /** `REPLAY_BUDGET_BYTES`: history held for replays at once, gateway-wide. */
   replayBudgetBytes: number;
+  /** `PUBLISH_MAX_BYTES`: how large an event is expected to be at most. */
+  maxEventBytes: number;
   /** History entries read per round trip. @default 500 */
   historyPageSize?: number;
   /** How long a new stream waits for a disconnected bus before it is refused with 503. @default 3000 */
@@ -39,6 +41,8 @@ export interface HubOptions {
 const MAX_PAGE_BYTES = 256 * 1024;
 const MIN_PAGE_BYTES = 16 * 1024;
 const MIN_STALL_MS = 1000;
+/** What an envelope adds to an event's `{channel,type,data}` JSON: its id and time. */
+const ENVELOPE_OVERHEAD = 256;
 /**
  * Replay reads in flight at once. Each pipelined read is a page (up to 256 KB) Redis builds in one
  * go and the gateway parses in one go; 100 at once kept PING on another connection waiting seconds.
@@ -75,6 +79,7 @@ export class Hub implements HubContext {
     this.page = {
       count: options.historyPageSize ?? 500,
       bytes: Math.max(MIN_PAGE_BYTES, Math.min(MAX_PAGE_BYTES, Math.floor(options.replayBudgetBytes / 16))),
+      entryBytes: options.maxEventBytes + ENVELOPE_OVERHEAD,
     };
     // A replay keeps at most a quarter of the client's buffer unsent, and holds at most half of it
     // in live items: released together after the replay, they still fit.

@@ -24,30 +24,6 @@ export function historyEntryOf(id: string, fields: readonly string[]): HistoryEn
   return { id, prev, envelope: envelopeJson(id, body) };
 }
 
-/**
- * A page of a channel's history bounded by count and by bytes: XRANGE after `ARGV[1]` (exclusive)
- * with `COUNT ARGV[2]`, cut before the entry that would take the fields' bytes past `ARGV[3]`
- * (the first entry always comes, whatever its size). The cut happens in Redis, so a gateway never
- * holds more of a page than it asked for, whatever the size of the events.
- * KEYS[1] the channel's history stream.
- */
-export const HISTORY_PAGE_SCRIPT = `
-local entries = redis.call('XRANGE', KEYS[1], '(' .. ARGV[1], '+', 'COUNT', ARGV[2])
-local budget = tonumber(ARGV[3])
-local used = 0
-for i, entry in ipairs(entries) do
-  local fields = entry[2]
-  for j = 1, #fields do used = used + #fields[j] end
-  if used > budget and i > 1 then
-    local page = {}
-    for k = 1, i - 1 do page[k] = entries[k] end
-    return page
-  end
-end
-return entries
-`;
-
-
 /** A channel's retained event (the latest `retain: true` event of its type). */
 export interface RetainedEvent {
   id: string;

@@ -8,4 +8,3 @@ export * from './validate';
 export * from './publish-script';
 export * from './history';
 export * from './store';
-export * from './run-script';

@@ -81,8 +81,8 @@ export class GatedBus implements Bus {
     return this.inner.unsubscribe(channel);
   }
   publish: Bus['publish'] = (events) => this.inner.publish(events);
-  history(channel: string, afterId: string, limit: number, maxBytes?: number): Promise<HistoryEntry[]> {
-    return this.gate.wait(`history ${channel} ${afterId}`, () => this.inner.history(channel, afterId, limit, maxBytes));
+  history(channel: string, afterId: string, limit: number): Promise<HistoryEntry[]> {
+    return this.gate.wait(`history ${channel} ${afterId}`, () => this.inner.history(channel, afterId, limit));
   }
   head(channel: string): Promise<string | undefined> {
     return this.gate.wait(`head ${channel}`, () => this.inner.head(channel));
@@ -194,6 +194,7 @@ export function createHarness(options: Partial<HubOptions> = {}, historyMaxLen =
     clientBufferBytes: 1024 * 1024,
     heartbeatMs: 15000,
     replayBudgetBytes: 64 * 1024 * 1024,
+    maxEventBytes: 65536,
     ...options,
   });
   return { gate, bus, hub, metrics, publish: async (events) => (await bus.publish(validator.prepare(events))).ids };
