@@ -57,3 +57,22 @@ export function commandLine(pid: number): string {
     return '';
   }
 }
+
+/**
+ * Every live process whose environment holds `name=value`: finds what a command started even
+ * after it was orphaned, when the command gave its children a unique value (a TMPDIR, say).
+ */
+export function processesWithEnv(name: string, value: string): number[] {
+  const entry = `${name}=${value}`;
+  const found: number[] = [];
+  for (const pid of readdirSync('/proc').filter((n) => /^\d+$/.test(n)).map(Number)) {
+    let environ: string;
+    try {
+      environ = readFileSync(`/proc/${pid}/environ`, 'utf8');
+    } catch {
+      continue; // gone, or another user's
+    }
+    if (environ.split('\0').includes(entry) && !isGone(pid)) found.push(pid);
+  }
+  return found;
+}
