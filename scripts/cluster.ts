@@ -93,9 +93,14 @@ class Stopper {
       this.abort.abort(new Error(`${signal} while starting`));
       this.stop();
     } else if (now - this.firstAt >= ECHO_MS) {
-      console.log(`[cluster] ${signal} again: killing everything at once`);
       const cluster = this.cluster;
-      for (const child of cluster === undefined ? [] : [...cluster.gateways.map((g) => g.process), cluster.lb, cluster.redis, cluster.demo?.process]) {
+      // While starting, only startCluster knows what runs: exiting now would orphan it.
+      if (cluster === undefined) {
+        console.log(`[cluster] ${signal} again: still stopping what had started`);
+        return;
+      }
+      console.log(`[cluster] ${signal} again: killing everything at once`);
+      for (const child of [...cluster.gateways.map((g) => g.process), cluster.lb, cluster.redis, cluster.demo?.process]) {
         if (child?.isRunning()) process.kill(child.pid, 'SIGKILL');
       }
       process.exit(1);

@@ -79,6 +79,7 @@ export async function startCluster(options: ClusterOptions = {}): Promise<LocalC
     rmSync(workDir, { recursive: true, force: true });
   })());
   try {
+    options.signal?.throwIfAborted();
     const redis: LocalRedis = await startRedis(join(workDir, 'redis'), processOptions);
     started.push(redis.process);
     options.signal?.throwIfAborted();
