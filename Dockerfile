@@ -17,12 +17,15 @@ COPY package.json package-lock.json tsconfig.json tsconfig.base.json ./
 COPY schemas/package.json schemas/
 COPY publisher-sdk/package.json publisher-sdk/
 COPY gateway/package.json gateway/
-# --ignore-scripts: the root `prepare` script runs `tsc -b`, which needs the sources copied below.
+COPY client/package.json client/
+# --ignore-scripts: the root `prepare` script runs the build, which needs the sources copied below.
 RUN npm ci --ignore-scripts --no-audit --no-fund
 COPY schemas/ schemas/
 COPY publisher-sdk/ publisher-sdk/
 COPY gateway/ gateway/
-# `npm run build` compiles every project of the root tsconfig.json.
+COPY client/ client/
+# `npm run build` compiles every project of the root tsconfig.json and bundles the browser client
+# (client/dist/browser.js, served by the demo page).
 RUN npm run build
 
 # The demo (docker-compose's `demo` service): the gateway, the demo page with its token endpoint,
@@ -45,6 +48,7 @@ COPY package.json package-lock.json ./
 COPY schemas/package.json schemas/
 COPY publisher-sdk/package.json publisher-sdk/
 COPY gateway/package.json gateway/
+COPY client/package.json client/
 # Workspace links in node_modules/@sse-gateway are relative, so they resolve in the final stage
 # where the workspaces sit at the same paths. The mkdir keeps the nested COPYs below valid when
 # npm hoisted everything.

@@ -2,7 +2,9 @@
 // publishing execution.status / progress / log / output / error events at a human pace. A task
 // fails now and then and is retried; every third execution fails for good and is retried as a
 // new execution. Then a pause, and the next execution. It only needs a Publisher: the events go
-// into Redis or through a gateway's HTTP publish, whichever the caller chose.
+// into Redis or through a gateway's HTTP publish, whichever the caller chose. Status, progress and
+// output events are retained: a page opened in the middle of a long execution (with `state=1`)
+// shows where it is at once, whatever the history still holds.
 import { randomBytes } from 'node:crypto';
 import type { AnyPublishEvent, Publisher } from '@sse-gateway/publisher';
 
@@ -121,7 +123,7 @@ class Execution {
     const events: AnyPublishEvent[] = [this.progress(plan, next, plan.steps[step]!)];
     if (Math.random() < 0.45) events.push(this.log(Math.random() < 0.15 ? 'debug' : 'info', `${plan.agent}: ${plan.steps[step]} done`, plan));
     if (plan.agent === 'writer' && next < plan.steps.length && next > 1) {
-      events.push({ channel: this.options.channel, type: 'execution.output', data: { executionId: this.executionId, output: `draft ${next}/${plan.steps.length}: ${plan.steps[step]}`, final: false } });
+      events.push({ channel: this.options.channel, type: 'execution.output', data: { executionId: this.executionId, output: `draft ${next}/${plan.steps.length}: ${plan.steps[step]}`, final: false }, retain: true });
     }
     await this.send(...events);
   }
@@ -150,7 +152,7 @@ class Execution {
       '- Confidence: high for the trend, medium for the forecast.',
     ].join('\n');
     await this.send(
-      { channel: this.options.channel, type: 'execution.output', data: { executionId: this.executionId, output: report, final: true } },
+      { channel: this.options.channel, type: 'execution.output', data: { executionId: this.executionId, output: report, final: true }, retain: true },
       this.log('info', 'report delivered'),
     );
     await this.send(this.status('succeeded', 'report delivered'));
@@ -164,7 +166,7 @@ class Execution {
   }
 
   private status(status: 'queued' | 'running' | 'succeeded' | 'failed', message: string): AnyPublishEvent {
-    return { channel: this.options.channel, type: 'execution.status', data: { executionId: this.executionId, status, message } };
+    return { channel: this.options.channel, type: 'execution.status', data: { executionId: this.executionId, status, message }, retain: true };
   }
 
   private log(level: 'debug' | 'info' | 'warn' | 'error', message: string, plan?: AgentPlan): AnyPublishEvent {
@@ -177,6 +179,7 @@ class Execution {
       channel: this.options.channel,
       type: 'execution.progress',
       data: { executionId: this.executionId, step, totalSteps, percent: Math.round((step / totalSteps) * 1000) / 10, agent: plan.agent, task: plan.task, message },
+      retain: true,
     };
   }
 }

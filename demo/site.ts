@@ -1,13 +1,16 @@
-// The demo page's routes: its static files under /demo/, and /demo/token, which hands the page a
-// short-lived token that may only subscribe to the demo channel. The page mints nothing itself.
+// The demo page's routes: its static files under /demo/ (with the client bundle as client.js), and
+// /demo/token, which hands the page a short-lived token that may only subscribe to the demo
+// channel. The page mints nothing itself.
 import { randomBytes } from 'node:crypto';
-import { readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { extname, join } from 'node:path';
 import type Router from '@koa/router';
 import { SignJWT } from 'jose';
 import type { Context } from 'koa';
 
 export const PUBLIC_DIR = join(__dirname, 'public');
+/** @sse-gateway/client's browser bundle, built by `npm run build` (and `npm install`). */
+export const CLIENT_BUNDLE = join(__dirname, '..', 'client', 'dist', 'browser.js');
 
 export interface DemoSiteOptions {
   /** The one channel the page may follow. */
@@ -16,8 +19,8 @@ export interface DemoSiteOptions {
   secret: Uint8Array;
   /** Lifetime of a page token, seconds. @default 600 */
   tokenTtlS?: number;
-  /** Where the page opens its EventSource: `/v1/stream` (same origin) or a gateway's absolute URL. @default '/v1/stream' */
-  streamUrl?: string;
+  /** The gateway the page streams from: `''` (this origin) or a gateway's base URL, e.g. `http://127.0.0.1:8081`. @default '' */
+  gatewayUrl?: string;
   /** `iss` / `aud` of the tokens, when the gateway checks them. */
   issuer?: string;
   audience?: string;
@@ -45,7 +48,7 @@ export function demoSite(router: Router, options: DemoSiteOptions): void {
     }
     const expiresAt = Math.floor(Date.now() / 1000) + ttlS;
     ctx.set('Cache-Control', 'no-store');
-    ctx.body = { token: await pageToken(options, expiresAt), channel: options.channel, streamUrl: options.streamUrl ?? '/v1/stream', expiresAt: new Date(expiresAt * 1000).toISOString() };
+    ctx.body = { token: await pageToken(options, expiresAt), channel: options.channel, gatewayUrl: options.gatewayUrl ?? '', expiresAt: new Date(expiresAt * 1000).toISOString() };
   });
   const serve = (ctx: Context, name: string): void => {
     const file = files.get(name);
@@ -77,12 +80,14 @@ function pageToken(options: DemoSiteOptions, expiresAt: number): Promise<string>
   return jwt.sign(options.secret);
 }
 
-/** The page's files, read once: only these names are ever served (no path from the URL reaches the disk). */
+/** The page's files and the client bundle, read once: only these names are ever served (no path from the URL reaches the disk). */
 function loadFiles(dir: string): Map<string, { type: string; bytes: Buffer }> {
   const files = new Map<string, { type: string; bytes: Buffer }>();
   for (const name of readdirSync(dir)) {
     const type = CONTENT_TYPES[extname(name)];
     if (type !== undefined) files.set(name, { type, bytes: readFileSync(join(dir, name)) });
   }
+  if (!existsSync(CLIENT_BUNDLE)) throw new Error(`${CLIENT_BUNDLE} is missing: run \`npm run build\``);
+  files.set('client.js', { type: CONTENT_TYPES['.js'] as string, bytes: readFileSync(CLIENT_BUNDLE) });
   return files;
 }

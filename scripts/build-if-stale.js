@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // @ts-check
-// Runs `tsc -b` only when the compiled workspaces may be out of date, so `npm run token` and
+// Runs `npm run build` only when what it makes may be out of date, so `npm run token` and
 // `npm start` skip the ~1–2 s it takes TypeScript just to load and find nothing to do.
 // Plain JavaScript on purpose: it must run before anything is compiled.
 //
@@ -8,16 +8,19 @@
 // info written by another TypeScript version or recording errors (tsc -b writes it even when the
 // build failed); a file or folder under the workspace's src/ (or a tsconfig) newer than its build
 // info; or a build info older than that of a workspace listed before it (its references, which
-// tsc -b builds first). Folders count because deleting a file changes only its folder's time.
-// When in doubt it builds: a needless `tsc -b` costs a second, a stale build costs confusion.
+// tsc -b builds first); or a bundle of BUNDLES missing or older than its sources. Folders count
+// because deleting a file changes only its folder's time.
+// When in doubt it builds: a needless build costs seconds, a stale one costs confusion.
 'use strict';
 const { spawnSync } = require('node:child_process');
 const { readdirSync, readFileSync, statSync } = require('node:fs');
-const { dirname, join } = require('node:path');
+const { join } = require('node:path');
 
 const ROOT = join(__dirname, '..');
 /** Keys a build info has only when its build is unfinished or failed. */
 const UNCLEAN_KEYS = ['semanticDiagnosticsPerFile', 'emitDiagnosticsPerFile', 'affectedFilesPendingEmit', 'changeFileSet', 'pendingEmit', 'errors', 'checkPending'];
+/** What `npm run build` makes besides tsc's output, and from which sources. */
+const BUNDLES = [{ output: 'client/dist/browser.js', sources: 'client/src' }];
 /** Bounds the walk: the workspaces' sources are a few hundred files. */
 const MAX_ENTRIES = 20000;
 
@@ -72,6 +75,16 @@ function staleness() {
     if ([...built.values()].some((time) => time > info.mtimeMs)) return `${dir} is older than a workspace it may depend on`;
     built.set(dir, info.mtimeMs);
   }
+  for (const bundle of BUNDLES) {
+    const output = join(ROOT, bundle.output);
+    let madeAt;
+    try {
+      madeAt = statSync(output).mtimeMs;
+    } catch {
+      return `${output} is missing`;
+    }
+    if (newestUnder(join(ROOT, bundle.sources), budget) > madeAt) return `${output} is older than its sources`;
+  }
   return undefined;
 }
 
@@ -83,9 +96,10 @@ function main() {
     why = `could not tell (${error instanceof Error ? error.message : String(error)})`;
   }
   if (why === undefined) return;
-  if (process.argv.includes('--verbose')) process.stderr.write(`build-if-stale: ${why}: tsc -b\n`);
-  const tsc = join(dirname(require.resolve('typescript/package.json', { paths: [ROOT] })), 'bin', 'tsc');
-  const result = spawnSync(process.execPath, [tsc, '-b'], { cwd: ROOT, stdio: 'inherit' });
+  if (process.argv.includes('--verbose')) process.stderr.write(`build-if-stale: ${why}: npm run build\n`);
+  // npm's own build script, so the build is defined in one place (package.json). Its output goes
+  // to stderr: stdout may be captured, as in TOKEN=$(npm run -s token …).
+  const result = spawnSync('npm', ['run', '-s', 'build'], { cwd: ROOT, stdio: ['inherit', 2, 2] });
   process.exitCode = result.status ?? 1;
 }
 

@@ -1,26 +1,25 @@
-// The demo page: follows one execution channel with the browser's own EventSource.
-// - The token comes from /demo/token (short-lived, subscribe-only); the page mints nothing.
-// - EventSource reconnects by itself after a dropped connection and resumes with Last-Event-ID.
-// - When the gateway refuses the stream (token expired or unknown, e.g. after a demo restart with a
-//   new secret), the page fetches a new token and reopens with its last cursor as `lastEventId`.
-// - `gateway.gap` means events were lost (history no longer reaches back): the page says so.
+// The demo page: follows one execution channel with @sse-gateway/client (client.js, the bundle of
+// client/dist/browser.js).
+// - The token comes from /demo/token (short-lived, subscribe-only); the page mints nothing. The
+//   client sends it in the Authorization header, never in a URL, and fetches a fresh one shortly
+//   before it expires (or once, when the gateway refuses it).
+// - It opens with `state: true`: the channel's retained events first (the execution's latest status,
+//   progress and output), then live events.
+// - After a dropped connection the client reconnects by itself with its cursor (backoff with
+//   jitter, Retry-After honoured), so nothing is missed; `gateway.gap` means events were lost
+//   (history no longer reaches back): the page says so.
 // Events are shown as they arrive, duplicates included: nothing is hidden or invented.
-'use strict';
+import { connect } from './client.js';
 
-const EVENT_TYPES = ['execution.status', 'execution.progress', 'execution.log', 'execution.output', 'execution.error'];
 const MAX_LOG_LINES = 500;
+const STATE_TEXT = { connecting: 'connecting…', open: 'live', reconnecting: 'reconnecting…', closed: 'closed' };
 
 const $ = (id) => document.getElementById(id);
 const state = {
-  source: null,
-  /** The SSE id (resume cursor) of the last event received. */
-  lastEventId: '',
   executionId: null,
   events: 0,
-  retryDelayMs: 1000,
-  reopenTimer: undefined,
   agents: new Map(),
-  /** Set when the stream dropped; cleared once the page knows whether the resume was complete. */
+  /** Set when the connection was lost; cleared once the page knows whether the resume was complete. */
   resuming: false,
   resumeTimer: undefined,
 };
@@ -48,71 +47,52 @@ function resumeConfirmed() {
   state.resuming = false;
   clearTimeout(state.resumeTimer);
   if ($('notice').dataset.kind === 'gap') return;
-  showNotice('resumed', 'Reconnected: the stream resumed right after the last event this page had (Last-Event-ID), so nothing was missed.');
+  showNotice('resumed', 'Reconnected: the stream resumed right after the last event this page had, so nothing was missed.');
 }
 
 async function fetchGrant() {
   const response = await fetch('token', { cache: 'no-store' });
-  if (!response.ok) throw new Error(`token endpoint answered ${response.status}`);
+  if (!response.ok) throw new Error(`the token endpoint answered ${response.status}`);
   return response.json();
 }
 
-async function connect() {
-  clearTimeout(state.reopenTimer);
-  if (state.source) state.source.close();
-  setConnection('connecting', 'connecting…');
+async function start() {
   let grant;
   try {
     grant = await fetchGrant();
-  } catch {
-    return retryLater();
+  } catch (error) {
+    setConnection('closed', `no token: ${error.message}; retrying`);
+    return setTimeout(start, 3000);
   }
   $('channel').textContent = grant.channel;
-  const url = new URL(grant.streamUrl, location.href);
-  url.searchParams.append('channel', grant.channel);
-  url.searchParams.set('access_token', grant.token);
-  // A new EventSource starts without Last-Event-ID: resume from the last cursor explicitly, or,
-  // on the first visit, from the start of what the gateway retained (the current execution so far).
-  url.searchParams.set('lastEventId', state.lastEventId || 'earliest');
-  const source = new EventSource(url);
-  state.source = source;
-  source.addEventListener('open', () => {
-    state.retryDelayMs = 1000;
-    setConnection('live', 'live');
-    if (state.resuming) state.resumeTimer = setTimeout(resumeConfirmed, 1500);
+  // The client asks for a token now, shortly before each expires, and after a refusal: the first
+  // time, the one just fetched.
+  let first = grant.token;
+  const token = async () => {
+    const jwt = first ?? (await fetchGrant()).token;
+    first = undefined;
+    return jwt;
+  };
+  const stream = connect({ url: grant.gatewayUrl, channels: [grant.channel], token, state: true });
+  stream.on('state', (s) => {
+    setConnection(s, STATE_TEXT[s]);
+    if (s === 'open' && state.resuming) state.resumeTimer = setTimeout(resumeConfirmed, 1500);
   });
-  source.addEventListener('error', () => {
-    if (state.lastEventId) state.resuming = true;
-    if (source.readyState === EventSource.CONNECTING) {
-      // The connection dropped: EventSource is reconnecting by itself, with Last-Event-ID.
-      setConnection('reconnecting', 'reconnecting…');
-    } else {
-      // The gateway refused the stream (or is unreachable for good): start over with a new token.
-      source.close();
-      retryLater();
-    }
+  stream.on('error', (error) => {
+    if (error.fatal) return setConnection('closed', `closed: ${error.message}`);
+    // The connection was lost (not a planned token refresh): tell whether the resume was complete.
+    if (stream.cursor !== undefined) state.resuming = true;
+    setConnection('reconnecting', `reconnecting… (${error.message})`);
   });
-  for (const type of EVENT_TYPES) source.addEventListener(type, (event) => onEvent(type, event));
-  source.addEventListener('gateway.gap', (event) => onGap(event));
-  source.addEventListener('gateway.token_expired', () => {
-    source.close();
-    setConnection('connecting', 'refreshing the token…');
-    connect();
-  });
+  stream.on('gap', onGap);
+  for (const type of ['execution.status', 'execution.progress', 'execution.log', 'execution.output', 'execution.error']) {
+    stream.on(type, (envelope) => onEvent(type, envelope));
+  }
 }
 
-function retryLater() {
-  setConnection('offline', 'disconnected — retrying');
-  const delay = state.retryDelayMs * (0.75 + Math.random() * 0.5);
-  state.retryDelayMs = Math.min(state.retryDelayMs * 2, 30000);
-  state.reopenTimer = setTimeout(connect, delay);
-}
-
-function onGap(event) {
-  if (event.lastEventId) state.lastEventId = event.lastEventId;
+function onGap(gap) {
   state.resuming = false;
   clearTimeout(state.resumeTimer);
-  const gap = JSON.parse(event.data).data || {};
   showNotice(
     'gap',
     `Some updates were missed: while this page was disconnected the gateway lost the history of ${gap.channel || 'the channel'}` +
@@ -120,10 +100,8 @@ function onGap(event) {
   );
 }
 
-function onEvent(type, event) {
-  if (event.lastEventId) state.lastEventId = event.lastEventId;
+function onEvent(type, envelope) {
   resumeConfirmed();
-  const envelope = JSON.parse(event.data);
   const data = envelope.data || {};
   if (data.executionId && data.executionId !== state.executionId) startExecution(data.executionId);
   state.events += 1;
@@ -211,4 +189,4 @@ function renderOutput(data) {
   $('output-state').className = `output-state ${data.final ? 'final' : 'draft'}`;
 }
 
-connect();
+start();

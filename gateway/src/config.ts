@@ -2,7 +2,15 @@
 import { createPublicKey, type KeyObject } from 'node:crypto';
 import { statSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { DEFAULT_KEY_PREFIX, isKeyPrefix } from '@sse-gateway/publisher/protocol';
+import {
+  DEFAULT_HISTORY_MAX_LEN,
+  DEFAULT_HISTORY_TTL_S,
+  DEFAULT_IDEMPOTENCY_TTL_S,
+  DEFAULT_KEY_PREFIX,
+  DEFAULT_MAX_EVENT_BYTES,
+  DEFAULT_STATE_TTL_S,
+  isKeyPrefix,
+} from '@sse-gateway/publisher/protocol';
 import { algorithmsForPublicKey } from './auth/key-algorithms';
 import { loadDevSecret } from './dev-secret';
 
@@ -39,6 +47,12 @@ export interface Config {
   maxChannelsPerConnection: number;
   clientBufferBytes: number;
   publishMaxBytes: number;
+  /** Seconds an HTTP publish's idempotency key is remembered per channel (`IDEMPOTENCY_TTL_S`). */
+  idempotencyTtlS: number;
+  /** Seconds a channel's retained state lives after its last retained event (`STATE_TTL_S`). */
+  stateTtlS: number;
+  /** Longest time for a request's headers, and for a non-stream request's whole body (`REQUEST_TIMEOUT_MS`). */
+  requestTimeoutMs: number;
   shutdownGraceMs: number;
   schemasDir: string | undefined;
   logLevel: string;
@@ -67,7 +81,8 @@ export const CONFIG_VARIABLES: readonly string[] = [
   'JWT_SECRET', 'JWT_PUBLIC_KEY', 'JWT_JWKS_URL', 'JWT_ISSUER', 'JWT_AUDIENCE', 'CORS_ORIGINS',
   'HEARTBEAT_MS', 'RETRY_MS', 'HISTORY_MAXLEN', 'HISTORY_TTL_S', 'MAX_CONNECTIONS',
   'MAX_CONNECTIONS_PER_SUBJECT', 'MAX_CHANNELS_PER_CONNECTION', 'CLIENT_BUFFER_BYTES',
-  'PUBLISH_MAX_BYTES', 'SHUTDOWN_GRACE_MS', 'SCHEMAS_DIR', 'LOG_LEVEL', 'UV_THREADPOOL_SIZE',
+  'PUBLISH_MAX_BYTES', 'IDEMPOTENCY_TTL_S', 'STATE_TTL_S', 'REQUEST_TIMEOUT_MS', 'SHUTDOWN_GRACE_MS',
+  'SCHEMAS_DIR', 'LOG_LEVEL', 'UV_THREADPOOL_SIZE',
 ];
 
 export interface LoadConfigOptions {
@@ -91,6 +106,9 @@ export const MIN_SECRET_BYTES = 32;
  */
 export const THREAD_POOL_DEFAULT = 1;
 
+/** Default of `REQUEST_TIMEOUT_MS`: a slow client on a slow network sends a 64 KB body well within it. */
+export const DEFAULT_REQUEST_TIMEOUT_MS = 10000;
+
 /** Longest delay setTimeout honours; a larger one silently fires after 1 ms. */
 const MAX_TIMER_MS = 2 ** 31 - 1;
 
@@ -112,13 +130,16 @@ export function loadConfig(env: NodeJS.ProcessEnv, options: LoadConfigOptions = 
     corsOrigins: readCorsOrigins(env),
     heartbeatMs: integer(env, 'HEARTBEAT_MS', 15000, 1, MAX_TIMER_MS),
     retryMs: integer(env, 'RETRY_MS', 2000, 0, MAX_TIMER_MS),
-    historyMaxLen: integer(env, 'HISTORY_MAXLEN', 1000, 1),
-    historyTtlS: integer(env, 'HISTORY_TTL_S', 86400, 1),
+    historyMaxLen: integer(env, 'HISTORY_MAXLEN', DEFAULT_HISTORY_MAX_LEN, 1),
+    historyTtlS: integer(env, 'HISTORY_TTL_S', DEFAULT_HISTORY_TTL_S, 1),
     maxConnections: integer(env, 'MAX_CONNECTIONS', 100000, 1),
     maxConnectionsPerSubject: integer(env, 'MAX_CONNECTIONS_PER_SUBJECT', 100, 1),
     maxChannelsPerConnection: integer(env, 'MAX_CHANNELS_PER_CONNECTION', 32, 1),
     clientBufferBytes: integer(env, 'CLIENT_BUFFER_BYTES', 1048576, 1),
-    publishMaxBytes: integer(env, 'PUBLISH_MAX_BYTES', 65536, 1),
+    publishMaxBytes: integer(env, 'PUBLISH_MAX_BYTES', DEFAULT_MAX_EVENT_BYTES, 1),
+    idempotencyTtlS: integer(env, 'IDEMPOTENCY_TTL_S', DEFAULT_IDEMPOTENCY_TTL_S, 1),
+    stateTtlS: integer(env, 'STATE_TTL_S', DEFAULT_STATE_TTL_S, 1),
+    requestTimeoutMs: integer(env, 'REQUEST_TIMEOUT_MS', DEFAULT_REQUEST_TIMEOUT_MS, 1, MAX_TIMER_MS),
     shutdownGraceMs: integer(env, 'SHUTDOWN_GRACE_MS', 10000, 0, MAX_TIMER_MS),
     schemasDir: readSchemasDir(env),
     logLevel: readLogLevel(env),

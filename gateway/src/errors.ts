@@ -19,7 +19,10 @@ export const ERRORS = {
   invalid_token: { status: 401, headers: { 'WWW-Authenticate': 'Bearer error="invalid_token"' } },
   forbidden: { status: 403 },
   not_found: { status: 404 },
+  /** Headers or body not received within REQUEST_TIMEOUT_MS; the connection is closed after it. */
+  request_timeout: { status: 408, headers: { Connection: 'close' } },
   payload_too_large: { status: 413 },
+  headers_too_large: { status: 431 },
   unsupported_media_type: { status: 415 },
   too_many_connections_for_subject: { status: 429, headers: { 'Retry-After': '5' } },
   too_many_connections: { status: 503, headers: { 'Retry-After': '5' } },

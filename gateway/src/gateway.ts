@@ -10,6 +10,8 @@ import { createBus } from './bus/create-bus';
 import type { Config } from './config';
 import { Hub } from './hub/hub';
 import { Admission } from './http/admission';
+import { channelRoutes } from './http/channel-routes';
+import { answerClientError } from './http/client-errors';
 import { healthRoutes } from './http/health-routes';
 import { publishRoutes } from './http/publish-route';
 import { corsPolicy } from './http/cors';
@@ -82,15 +84,22 @@ export function createGateway(config: Config, options: GatewayOptions): Gateway 
     cors,
     routes: (router) => {
       healthRoutes(router, { metrics, isReady });
-      publishRoutes(router, parts);
+      publishRoutes(router, {
+        bus, verifier, metrics,
+        schemasDir: config.schemasDir,
+        publishMaxBytes: config.publishMaxBytes,
+        idempotencyTtlS: config.idempotencyTtlS,
+      });
+      channelRoutes(router, { bus, verifier });
       options.routes?.(router, parts);
     },
   });
   const koa = app.callback();
-  const server = createServer((req, res) => {
+  const server = createServer(serverTimeouts(config.requestTimeoutMs), (req, res) => {
     if (isStreamRequest(req)) void stream(req, res);
     else void koa(req, res);
   });
+  server.on('clientError', answerClientError);
 
   async function shutdown(): Promise<void> {
     if (draining) return;
@@ -126,6 +135,18 @@ export function createGateway(config: Config, options: GatewayOptions): Gateway 
         });
       }),
   };
+}
+
+/**
+ * Node's own bounds on receiving a request: its headers, and the whole request with its body,
+ * within REQUEST_TIMEOUT_MS, else a 408 (answerClientError). Node stops timing a request once it
+ * has been received whole — for a stream, at the end of its headers — so a stream's long response
+ * is never cut by them. Node checks every `connectionsCheckingInterval` (30 s by default): a
+ * tenth of the timeout keeps the 408 close to it, and the check only walks requests in progress.
+ */
+export function serverTimeouts(requestTimeoutMs: number): { requestTimeout: number; headersTimeout: number; connectionsCheckingInterval: number } {
+  const connectionsCheckingInterval = Math.min(1000, Math.max(10, Math.floor(requestTimeoutMs / 10)));
+  return { requestTimeout: requestTimeoutMs, headersTimeout: requestTimeoutMs, connectionsCheckingInterval };
 }
 
 /** Ends the streams in slices spread over `windowMs`, resolving when the last slice is done. */

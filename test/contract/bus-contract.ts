@@ -1,32 +1,21 @@
 // The contract every Bus implementation keeps, run against each of them (memory, Redis, Redis
 // Cluster) by the *.test.ts files next to this one. Each test builds its own bus under a unique
 // key prefix, so the suites can share one Redis and run in parallel.
-import {
-  compareStreamIds,
-  createEventValidator,
-  envelopeJson,
-  parseLiveMessage,
-  ZERO_ID,
-  type PreparedEvent,
-} from '@sse-gateway/publisher/protocol';
+import { compareStreamIds, envelopeJson, parseLiveMessage, ZERO_ID, type PreparedEvent } from '@sse-gateway/publisher/protocol';
 import type { Bus, LiveHandler } from '../../gateway/src/bus/bus';
+import { progressEvents } from '../helpers/events';
 import { uniquePrefix } from '../helpers/redis';
 
 export interface BusSettings {
   keyPrefix: string;
   historyMaxLen: number;
   historyTtlS: number;
+  idempotencyTtlS?: number;
+  stateTtlS?: number;
 }
 
 /** Builds a bus that is connected (for Redis: both connections ready). */
 export type BusFactory = (settings: BusSettings) => Promise<Bus>;
-
-const validator = createEventValidator();
-
-export function progressEvents(channel: string, count: number, from = 0): PreparedEvent[] {
-  const events = Array.from({ length: count }, (_, i) => ({ channel, type: 'execution.progress', data: { executionId: channel, step: from + i } }));
-  return validator.prepare(events);
-}
 
 /** Collects a handler's raw messages; `waitFor(n)` resolves when n have arrived. */
 export class Inbox {
@@ -82,8 +71,8 @@ export function busContract(name: string, factory: BusFactory): void {
       const inbox = new Inbox();
       await bus.subscribe('exec:1', inbox.handler);
       const [first, second] = [...progressEvents('exec:1', 1), ...progressEvents('exec:1', 1, 1)] as [PreparedEvent, PreparedEvent];
-      const [id1] = await bus.publish([first]);
-      const [id2] = await bus.publish([second]);
+      const { ids: [id1] } = await bus.publish([first]);
+      const { ids: [id2] } = await bus.publish([second]);
       const [raw1, raw2] = await inbox.waitFor(2);
       expect(raw1).toBeInstanceOf(Buffer);
       expect(raw1?.toString()).toBe(`${ZERO_ID} ${envelopeJson(id1 as string, first.body)}`);
@@ -99,12 +88,12 @@ export function busContract(name: string, factory: BusFactory): void {
       await bus.publish(progressEvents('exec:u', 1));
       await before.waitFor(1);
       await bus.unsubscribe('exec:u');
-      const [missedId] = await bus.publish(progressEvents('exec:u', 1, 1));
+      const { ids: [missedId] } = await bus.publish(progressEvents('exec:u', 1, 1));
       // Same channel, so same connection and order: once the next message arrives, the one before
       // it would have arrived too.
       const after = new Inbox();
       await bus.subscribe('exec:u', after.handler);
-      const [nextId] = await bus.publish(progressEvents('exec:u', 1, 2));
+      const { ids: [nextId] } = await bus.publish(progressEvents('exec:u', 1, 2));
       await after.waitFor(1);
       expect(before.messages).toHaveLength(1);
       expect(after.ids('exec:u')).toEqual([nextId]);
@@ -118,7 +107,7 @@ export function busContract(name: string, factory: BusFactory): void {
       await bus.subscribe('exec:mine', mine.handler);
       await bus.subscribe('exec:other', other.handler);
       await bus.publish([...progressEvents('exec:nobody', 2), ...progressEvents('exec:other', 1)]);
-      const [mineId] = await bus.publish(progressEvents('exec:mine', 1));
+      const { ids: [mineId] } = await bus.publish(progressEvents('exec:mine', 1));
       await mine.waitFor(1);
       await other.waitFor(1);
       expect(mine.ids('exec:mine')).toEqual([mineId]);
@@ -128,7 +117,7 @@ export function busContract(name: string, factory: BusFactory): void {
     test('a batch gets increasing ids; history returns it in order with the prev chain', async () => {
       const bus = await makeBus();
       const events = progressEvents('exec:h', 25);
-      const ids = await bus.publish(events);
+      const { ids } = await bus.publish(events);
       expect(ids).toHaveLength(25);
       for (let i = 1; i < ids.length; i += 1) expect(compareStreamIds(ids[i - 1] as string, ids[i] as string)).toBeLessThan(0);
       const history = await bus.history('exec:h', ZERO_ID, 100);
@@ -139,7 +128,7 @@ export function busContract(name: string, factory: BusFactory): void {
 
     test('history after an id is exclusive and limited', async () => {
       const bus = await makeBus();
-      const ids = await bus.publish(progressEvents('exec:page', 10));
+      const { ids } = await bus.publish(progressEvents('exec:page', 10));
       expect((await bus.history('exec:page', ids[4] as string, 3)).map((e) => e.id)).toEqual(ids.slice(5, 8));
       expect((await bus.history('exec:page', ids[7] as string, 100)).map((e) => e.id)).toEqual(ids.slice(8));
       expect(await bus.history('exec:page', ids[9] as string, 100)).toEqual([]);
@@ -156,13 +145,13 @@ export function busContract(name: string, factory: BusFactory): void {
     test('head is the newest retained id, undefined when there is none', async () => {
       const bus = await makeBus();
       expect(await bus.head('exec:head')).toBeUndefined();
-      const ids = await bus.publish(progressEvents('exec:head', 3));
+      const { ids } = await bus.publish(progressEvents('exec:head', 3));
       expect(await bus.head('exec:head')).toBe(ids[2]);
     });
 
     test('history is trimmed to exactly historyMaxLen and keeps the prev of the oldest', async () => {
       const bus = await makeBus({ historyMaxLen: 5 });
-      const ids = [...(await bus.publish(progressEvents('exec:trim', 8))), ...(await bus.publish(progressEvents('exec:trim', 4, 8)))];
+      const ids = [...(await bus.publish(progressEvents('exec:trim', 8))).ids, ...(await bus.publish(progressEvents('exec:trim', 4, 8))).ids];
       const history = await bus.history('exec:trim', ZERO_ID, 100);
       expect(history.map((e) => e.id)).toEqual(ids.slice(7));
       // The oldest retained entry says what came before it: the resume code can see the gap.
@@ -179,7 +168,7 @@ export function busContract(name: string, factory: BusFactory): void {
       await Promise.all(
         Array.from({ length: 20 }, async (_, round) => {
           const events = channels.flatMap((channel) => progressEvents(channel, 1, round));
-          const ids = await bus.publish(events);
+          const { ids } = await bus.publish(events);
           ids.forEach((id, i) => published.get(channels[i] as string)?.push(id));
         }),
       );
@@ -196,7 +185,7 @@ export function busContract(name: string, factory: BusFactory): void {
       const first = new Inbox();
       const last = new Inbox();
       await Promise.all([bus.subscribe('exec:race', first.handler), bus.unsubscribe('exec:race'), bus.subscribe('exec:race', last.handler)]);
-      const [id] = await bus.publish(progressEvents('exec:race', 1));
+      const { ids: [id] } = await bus.publish(progressEvents('exec:race', 1));
       await last.waitFor(1);
       expect(last.ids('exec:race')).toEqual([id]);
       expect(first.messages).toHaveLength(0);
@@ -207,7 +196,7 @@ export function busContract(name: string, factory: BusFactory): void {
       const inbox = new Inbox();
       await bus.subscribe('exec:again', () => undefined);
       await Promise.all([bus.unsubscribe('exec:again'), bus.subscribe('exec:again', inbox.handler)]);
-      const [id] = await bus.publish(progressEvents('exec:again', 1));
+      const { ids: [id] } = await bus.publish(progressEvents('exec:again', 1));
       await inbox.waitFor(1);
       expect(inbox.ids('exec:again')).toEqual([id]);
     });

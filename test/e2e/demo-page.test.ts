@@ -1,7 +1,7 @@
 // The demo page in headless Chromium: what it shows after events are published (through the
-// SDK's HTTP transport), its token refresh when the gateway ends a stream with
-// gateway.token_expired, its gap notice after an in-memory gateway restart lost the history,
-// and a screenshot of the real `npm run demo` into test-output/.
+// SDK's HTTP transport), its token refresh before the page's short-lived tokens expire, its gap
+// notice after an in-memory gateway restart lost the history, and a screenshot of the real
+// `npm run demo` into test-output/.
 import { mkdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
@@ -94,7 +94,7 @@ describe('the demo page on a gateway (in-memory bus)', () => {
   });
 });
 
-test('when the gateway ends the stream with gateway.token_expired, the page fetches a new token and resumes: every event once', async () => {
+test('with 2-second tokens the page fetches a new one before each expires and resumes: every event once', async () => {
   const channel = 'execution:e2e-exp';
   const gw = await demoGateway(channel, {}, 2);
   const publisher = createPublisher({ gatewayUrl: gw.url, token: await mintToken({ publish: ['execution:*'] }) });
@@ -116,14 +116,14 @@ test('when the gateway ends the stream with gateway.token_expired, the page fetc
     };
     for (let n = 1; n <= 3; n++) await log(n);
     await waitForText(page, '#event-count', '3 events');
-    // The 2 s token runs out; the page must get a new one (and the stream its expiry notice).
+    // The 2 s token is about to run out; the page must get a new one and reopen the stream with it.
     // Wait on the refresh itself: the page is "not live" for only a moment, which polling can miss.
-    await waitFor(() => tokenRequests >= 2, { message: 'a new token after the expiry' });
+    await waitFor(() => tokenRequests >= 2, { message: 'a new token before the expiry' });
     for (let n = 4; n <= 6; n++) await log(n);
     await waitForText(page, '#event-count', '6 events');
     await waitForText(page, '#connection-text', 'live');
     expect(tokenRequests).toBeGreaterThanOrEqual(2);
-    // It reacted to gateway.token_expired: it never retried with the expired token (a 401).
+    // It never tried an expired token (a 401).
     expect(streamStatuses.length).toBeGreaterThanOrEqual(2);
     expect(streamStatuses.every((status) => status === 200)).toBe(true);
     expect((await logLines(page)).map((line) => line.id)).toEqual(ids);

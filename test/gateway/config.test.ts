@@ -63,6 +63,9 @@ describe('defaults', () => {
       maxChannelsPerConnection: 32,
       clientBufferBytes: 1048576,
       publishMaxBytes: 65536,
+      idempotencyTtlS: 86400,
+      stateTtlS: 604800,
+      requestTimeoutMs: 10000,
       shutdownGraceMs: 10000,
       schemasDir: undefined,
       logLevel: 'info',
@@ -80,6 +83,7 @@ describe('defaults', () => {
       'JWT_AUDIENCE', 'CORS_ORIGINS', 'HEARTBEAT_MS', 'RETRY_MS', 'HISTORY_MAXLEN', 'HISTORY_TTL_S', 'MAX_CONNECTIONS',
       'MAX_CONNECTIONS_PER_SUBJECT', 'MAX_CHANNELS_PER_CONNECTION', 'CLIENT_BUFFER_BYTES', 'PUBLISH_MAX_BYTES',
       'SHUTDOWN_GRACE_MS', 'SCHEMAS_DIR', 'LOG_LEVEL', 'REDIS_KEY_PREFIX', 'NODE_ENV', 'UV_THREADPOOL_SIZE',
+      'IDEMPOTENCY_TTL_S', 'STATE_TTL_S', 'REQUEST_TIMEOUT_MS',
     ];
     expect([...CONFIG_VARIABLES].sort()).toEqual(spec.sort());
   });
@@ -109,6 +113,9 @@ describe('numbers', () => {
     ['CLIENT_BUFFER_BYTES', 'clientBufferBytes', '65536', ['0', '1MB']],
     ['PUBLISH_MAX_BYTES', 'publishMaxBytes', '1024', ['0', '64k']],
     ['SHUTDOWN_GRACE_MS', 'shutdownGraceMs', '250', ['-1', 'later']],
+    ['IDEMPOTENCY_TTL_S', 'idempotencyTtlS', '600', ['0', '1h', '-60']],
+    ['STATE_TTL_S', 'stateTtlS', '3600', ['0', '7d']],
+    ['REQUEST_TIMEOUT_MS', 'requestTimeoutMs', '2500', ['0', '10s', '2147483648']],
   ];
 
   test.each(numbers)('%s: a good value is used, bad ones stop start-up naming it', (variable, key, good, bad) => {

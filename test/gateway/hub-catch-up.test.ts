@@ -37,6 +37,7 @@ class FlakyBus implements Bus {
     return this.inner.history(channel, afterId, limit);
   }
   head: Bus['head'] = (channel) => this.inner.head(channel);
+  state: Bus['state'] = (channel) => this.inner.state(channel);
   onStatus: Bus['onStatus'] = (listener) => this.inner.onStatus(listener);
   close: Bus['close'] = () => this.inner.close();
 }
@@ -48,12 +49,12 @@ test('a lost live message is caught up from history before anything after it, ev
   const prepare = (step: number) => createEventValidator().prepare([{ channel: 'execution:lost', type: 'execution.progress', data: { executionId: 'l', step } }]);
   try {
     await client.waitForOpen();
-    const [first] = await bus.publish(prepare(1));
+    const { ids: [first] } = await bus.publish(prepare(1));
     await client.waitForEvents(1);
     bus.dropLive = 1;
     bus.failHistory = 1;
-    const [lost] = await bus.publish(prepare(2)); // never announced to the hub
-    const [next] = await bus.publish(prepare(3)); // reveals the loss: its prev is `lost`
+    const { ids: [lost] } = await bus.publish(prepare(2)); // never announced to the hub
+    const { ids: [next] } = await bus.publish(prepare(3)); // reveals the loss: its prev is `lost`
     await waitFor(() => bus.historyCalls >= 2, { message: 'a failed catch-up, then a retry' });
     // Had the failed read released `next`, `lost` would never come (or come after it).
     const events = await client.waitForEvents(3, 5000);

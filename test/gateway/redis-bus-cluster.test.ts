@@ -4,7 +4,8 @@
 import { Redis } from 'ioredis';
 import { createKeyspace } from '@sse-gateway/publisher/protocol';
 import { RedisBus } from '../../gateway/src/bus/redis-bus';
-import { Inbox, progressEvents } from '../contract/bus-contract';
+import { Inbox } from '../contract/bus-contract';
+import { progressEvents } from '../helpers/events';
 import { connectedBus } from '../contract/connected-bus';
 import { uniquePrefix } from '../helpers/redis';
 import { startRedisCluster, type RedisClusterServer } from '../helpers/redis-cluster';
@@ -41,7 +42,7 @@ test('channels spread over the 3 shards are subscribed on their shard only while
     expect(perShard.every((list) => list.length > 0)).toBe(true);
     expect(perShard.flat().sort()).toEqual(channels.map((channel) => keyspace.liveChannel(channel)).sort());
 
-    const ids = await bus.publish(channels.flatMap((channel) => progressEvents(channel, 1)));
+    const { ids } = await bus.publish(channels.flatMap((channel) => progressEvents(channel, 1)));
     await Promise.all(inboxes.map((inbox) => inbox.waitFor(1)));
     inboxes.forEach((inbox, i) => expect(inbox.ids(channels[i] as string)).toEqual([ids[i]]));
 
@@ -73,7 +74,7 @@ test('CLIENT KILL TYPE pubsub on every master: status false then true, subscript
     expect(seen).toEqual([false, true]);
     const subscribed = await Promise.all(masters.map(async (master) => (await master.pubsub('SHARDCHANNELS', `${keyPrefix}:*`)).map(String)));
     expect(subscribed.flat().sort()).toEqual(channels.map((channel) => keyspace.liveChannel(channel)).sort());
-    const ids = await bus.publish(channels.flatMap((channel) => progressEvents(channel, 1)));
+    const { ids } = await bus.publish(channels.flatMap((channel) => progressEvents(channel, 1)));
     await Promise.all(inboxes.map((inbox) => inbox.waitFor(1)));
     inboxes.forEach((inbox, i) => expect(inbox.ids(channels[i] as string)).toEqual([ids[i]]));
   } finally {

@@ -4,7 +4,8 @@
 import type { Redis } from 'ioredis';
 import { createKeyspace } from '@sse-gateway/publisher/protocol';
 import { RedisBus, type RedisBusOptions } from '../../gateway/src/bus/redis-bus';
-import { Inbox, progressEvents } from '../contract/bus-contract';
+import { Inbox } from '../contract/bus-contract';
+import { progressEvents } from '../helpers/events';
 import { connectedBus } from '../contract/connected-bus';
 import { connectRedis, testRedisUrl, uniquePrefix } from '../helpers/redis';
 import { startRedisServer, type RedisServer } from '../helpers/redis-server';
@@ -128,7 +129,7 @@ describe('RedisBus when Redis goes away', () => {
     expect(await statuses).toEqual([false, true]);
     expect(bus.connected).toBe(true);
     expect(await serverChannels(admin, settings.keyPrefix)).toEqual([keyspace.liveChannel('exec:k1'), keyspace.liveChannel('exec:k2')]);
-    const [id] = await bus.publish(progressEvents('exec:k1', 1));
+    const { ids: [id] } = await bus.publish(progressEvents('exec:k1', 1));
     await inbox.waitFor(1);
     expect(inbox.ids('exec:k1')).toEqual([id]);
   });
@@ -139,7 +140,7 @@ describe('RedisBus when Redis goes away', () => {
     const keyspace = createKeyspace(settings.keyPrefix);
     const inbox = new Inbox();
     await bus.subscribe('exec:s', inbox.handler);
-    const [before] = await bus.publish(progressEvents('exec:s', 1));
+    const { ids: [before] } = await bus.publish(progressEvents('exec:s', 1));
     await inbox.waitFor(1);
 
     const down = statusesUntil(bus, (seen) => seen.includes(false));
@@ -154,7 +155,7 @@ describe('RedisBus when Redis goes away', () => {
     const admin = openAdmin(server.url);
     expect(await admin.pubsub('NUMSUB', keyspace.liveChannel('exec:s'))).toEqual([keyspace.liveChannel('exec:s'), 1]);
     expect(await bus.head('exec:s')).toBe(before);
-    const [after] = await bus.publish(progressEvents('exec:s', 1, 1));
+    const { ids: [after] } = await bus.publish(progressEvents('exec:s', 1, 1));
     await inbox.waitFor(2);
     expect(inbox.ids('exec:s')).toEqual([before, after]);
   });

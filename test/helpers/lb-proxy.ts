@@ -14,11 +14,19 @@ export interface LoadBalancer {
   close(): Promise<void>;
 }
 
-export async function startLoadBalancer(backends: string[], { waitMs = 15000 } = {}): Promise<LoadBalancer> {
+export interface LoadBalancerOptions {
+  /** How long a request keeps trying while every backend is down. @default 15000 */
+  waitMs?: number;
+  /** Sees every request as it arrives, before it is forwarded (tests record preflights, reconnect times). */
+  onRequest?: (req: IncomingMessage) => void;
+}
+
+export async function startLoadBalancer(backends: string[], { waitMs = 15000, onRequest }: LoadBalancerOptions = {}): Promise<LoadBalancer> {
   let next = 0;
   const served = new Map<string, number>();
   const lb: LoadBalancer = { url: '', backends: [...backends], served, close: () => Promise.resolve() };
   const server: Server = createServer((req, res) => {
+    onRequest?.(req);
     const deadline = Date.now() + waitMs;
     const attempt = (tries: number): void => {
       const backend = lb.backends[next++ % lb.backends.length] as string;

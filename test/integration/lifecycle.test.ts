@@ -97,7 +97,7 @@ test('on the in-memory bus a client receives events published in the process', a
       { channel: 'execution:mem', type: 'execution.status', data: { executionId: 'm', status: 'running' } },
       { channel: 'execution:mem', type: 'execution.status', data: { executionId: 'm', status: 'succeeded' } },
     ]);
-    const ids = await gw.gateway.bus.publish(events);
+    const { ids } = await gw.gateway.bus.publish(events);
     expect((await client.waitForEvents(2)).map((e) => e.data.id)).toEqual(ids);
   } finally {
     client.close();

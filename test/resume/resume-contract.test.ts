@@ -21,7 +21,7 @@ const buses: [string, () => Promise<Harness>][] = [
     'in-memory bus',
     async () => {
       const gw = await startGateway({ HISTORY_MAXLEN: '10' });
-      return { gw, publish: (events) => gw.gateway.bus.publish(validator.prepare(events)), close: () => gw.close() };
+      return { gw, publish: async (events) => (await gw.gateway.bus.publish(validator.prepare(events))).ids, close: () => gw.close() };
     },
   ],
   [

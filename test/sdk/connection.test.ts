@@ -1,5 +1,5 @@
-// The connection side of publishing: Redis down, Redis lost and back, close(), and a connection
-// the caller owns. Each test that stops Redis runs its own server.
+// The connection side of publishing: Redis lost and back, close(), and a connection the caller
+// owns. Each test that stops Redis runs its own server.
 import { Redis } from 'ioredis';
 import {
   createPublisher,
@@ -9,11 +9,11 @@ import {
   TransportError,
   type Publisher,
 } from '@sse-gateway/publisher';
-import { freePort } from '../helpers/free-port';
 import { connectRedis, testRedisUrl, uniquePrefix } from '../helpers/redis';
 import { startRedisServer } from '../helpers/redis-server';
 import { waitFor } from '../helpers/wait-for';
-import { readHistory, statusEvent } from './support';
+import { readHistory } from './support';
+import { statusEvent } from '../helpers/events';
 
 /** Collects unhandled rejections while `body` runs and one macrotask after it. */
 async function withoutUnhandledRejections(body: () => Promise<void>): Promise<void> {
@@ -31,52 +31,7 @@ async function withoutUnhandledRejections(body: () => Promise<void>): Promise<vo
   expect(unhandled).toEqual([]);
 }
 
-describe('Redis unreachable', () => {
-  test('publish rejects within timeoutMs with a PublishTimeoutError naming the host, and nothing hangs', async () => {
-    const port = await freePort(); // nothing listens there
-    const publisher = createPublisher({ redisUrl: `redis://127.0.0.1:${port}`, timeoutMs: 500 });
-    try {
-      await withoutUnhandledRejections(async () => {
-        const started = Date.now();
-        const error: unknown = await publisher.publish(statusEvent('execution:1', '1')).catch((e: unknown) => e);
-        const elapsed = Date.now() - started;
-        expect(error).toBeInstanceOf(PublishTimeoutError);
-        expect((error as Error).message).toContain(`Redis at 127.0.0.1:${port}/0 is unreachable`);
-        expect((error as Error).message).toContain('ECONNREFUSED');
-        expect(elapsed).toBeGreaterThanOrEqual(490);
-        expect(elapsed).toBeLessThan(2000);
-        // publishMany fails the same way.
-        await expect(publisher.publishMany([statusEvent('execution:1', '2')])).rejects.toThrow(PublishTimeoutError);
-      });
-    } finally {
-      await publisher.close();
-    }
-  });
-
-  test('a password in the URL never appears in the error', async () => {
-    const port = await freePort();
-    const publisher = createPublisher({ redisUrl: `redis://:s3cret-pw@127.0.0.1:${port}/3`, timeoutMs: 200 });
-    try {
-      const error: unknown = await publisher.publish(statusEvent('execution:1', '1')).catch((e: unknown) => e);
-      expect((error as Error).message).toContain(`127.0.0.1:${port}/3`);
-      expect((error as Error).message).not.toContain('s3cret-pw');
-    } finally {
-      await publisher.close();
-    }
-  });
-
-  test('close() ends a publish still waiting for the connection at once, with PublisherClosedError', async () => {
-    const port = await freePort();
-    const publisher = createPublisher({ redisUrl: `redis://127.0.0.1:${port}`, timeoutMs: 20000 });
-    await withoutUnhandledRejections(async () => {
-      const started = Date.now();
-      const pending = publisher.publish(statusEvent('execution:1', '1')).catch((e: unknown) => e);
-      await publisher.close();
-      expect(await pending).toBeInstanceOf(PublisherClosedError);
-      expect(Date.now() - started).toBeLessThan(5000);
-    });
-  });
-});
+// Unreachable Redis, a silent peer and close() while waiting: test/contract/transport-contract.ts.
 
 test('Redis stopped mid-way: publish fails clearly, and works again once Redis is back', async () => {
   const server = await startRedisServer();

@@ -26,9 +26,13 @@ test('a raw EVAL with a hand-built body, as a non-TypeScript worker would, is wh
     // Compact JSON of { channel, type, time, data } without its opening brace.
     const body = JSON.stringify({ channel: 'execution:42', type: 'execution.status', time, data: { executionId: '42', status: 'running' } }).slice(1);
     const history = keyspace.historyKey('execution:42');
+    const state = keyspace.stateKey('execution:42');
     const live = keyspace.liveChannel('execution:42');
-    const first = (await redis.eval(PUBLISH_SCRIPT, 1, history, 1000, 86400, 'PUBLISH', live, body)) as string[];
-    const second = (await redis.eval(PUBLISH_SCRIPT, 1, history, 1000, 86400, 'PUBLISH', live, body)) as string[];
+    // No idempotency key (its KEYS slot repeats the stream, its TTL is 0), not retained.
+    const args = [3, history, state, history, 1000, 86400, 'PUBLISH', 604800, live, 'execution.status', 0, 0, body] as const;
+    const first = (await redis.eval(PUBLISH_SCRIPT, ...args)) as [string, number];
+    const second = (await redis.eval(PUBLISH_SCRIPT, ...args)) as [string, number];
+    expect([first[1], second[1]]).toEqual([0, 0]);
 
     await waitFor(() => received.length === 2, { message: 'two live messages' });
     const parsed = received.map((raw) => parseLiveMessage(raw, 'execution:42'));

@@ -110,7 +110,16 @@ test('channels are independent: each has its own stream, chain and live channel'
   ]);
   expect(b.map((e) => [e.id, e.prev])).toEqual([[ids[1], '0-0']]);
   const keyspace = createKeyspace(keyPrefix);
-  expect((await keysUnder(redis, keyPrefix)).sort()).toEqual([keyspace.historyKey('a'), keyspace.historyKey('b')].sort());
+  // Besides the streams, only the publisher's automatic idempotency keys, each in its channel's slot.
+  const keys = await keysUnder(redis, keyPrefix);
+  expect(keys.filter((key) => !key.includes('}:idem:')).sort()).toEqual([keyspace.historyKey('a'), keyspace.historyKey('b')].sort());
+  expect(keys.filter((key) => key.includes('}:idem:')).map((key) => key.slice(0, key.indexOf('}:idem:') + 1)).sort()).toEqual([`${keyPrefix}:{a}`, `${keyPrefix}:{a}`, `${keyPrefix}:{b}`]);
+  // Automatic keys only guard one call's retries: remembered 10 minutes, not idempotencyTtlS (a day).
+  for (const key of keys.filter((k) => k.includes('}:idem:'))) {
+    const ttl = await redis.ttl(key);
+    expect(ttl).toBeGreaterThan(590);
+    expect(ttl).toBeLessThanOrEqual(600);
+  }
 });
 
 test('history keeps exactly historyMaxLen events, the newest, and the chain still names the trimmed ones', async () => {
@@ -151,6 +160,6 @@ test('history expires historyTtlS after the last event', async () => {
 test('publishMany of nothing stores nothing and resolves with no ids', async () => {
   const keyPrefix = uniquePrefix('empty');
   const publisher = newPublisher(keyPrefix);
-  await expect(publisher.publishMany([])).resolves.toEqual({ ids: [] });
+  await expect(publisher.publishMany([])).resolves.toEqual({ ids: [], duplicates: [] });
   expect(await keysUnder(redis, keyPrefix)).toEqual([]);
 });

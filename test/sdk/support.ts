@@ -64,6 +64,12 @@ export async function keysUnder(redis: Redis, keyPrefix: string): Promise<string
   return keys;
 }
 
+/** Deletes every key under `keyPrefix`: history streams, and the idempotency keys publishing left. */
+export async function clearKeys(redis: Redis, keyPrefix: string): Promise<void> {
+  const keys = await keysUnder(redis, keyPrefix);
+  if (keys.length > 0) await redis.del(...keys);
+}
+
 /** A valid `execution.status` event. */
 export function statusEvent(channel: string, executionId: string, status: ExecutionStatus['status'] = 'running'): PublishEvent<'execution.status'> {
   return { channel, type: 'execution.status', data: { executionId, status } };

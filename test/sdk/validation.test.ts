@@ -7,7 +7,7 @@ import { createPublisher, EventValidationError, type AnyPublishEvent, type Publi
 import type { ValidationProblem } from '@sse-gateway/schemas';
 import type { Redis } from 'ioredis';
 import { connectRedis, testRedisUrl, uniquePrefix } from '../helpers/redis';
-import { keysUnder, listenLive, statusEvent, type LiveListener } from './support';
+import { clearKeys, keysUnder, listenLive, statusEvent, type LiveListener } from './support';
 
 const keyPrefix = uniquePrefix('validation');
 const extraTypes = mkdtempSync(join(tmpdir(), 'sse-extra-types-'));
@@ -97,7 +97,10 @@ test('a 200-character channel is accepted', async () => {
   const channel = `c${'x'.repeat(199)}`;
   const { id } = await publisher.publish(statusEvent(channel, '1'));
   expect(id).toMatch(/^\d+-\d+$/);
-  await redis.del(`${keyPrefix}:{${channel}}:history`);
+  // Its history stream and its idempotency key (the publisher's automatic one).
+  const keys = await keysUnder(redis, keyPrefix);
+  expect(keys).toEqual(expect.arrayContaining([`${keyPrefix}:{${channel}}:history`, expect.stringMatching(/:idem:/)]));
+  await redis.del(...keys);
 });
 
 test.each([
@@ -154,7 +157,7 @@ describe('oversize events', () => {
     await publisher.publish(eventOfBytes(2048) as AnyPublishEvent);
     await live.waitFor(1);
     live.messages.length = 0;
-    await redis.del(`${keyPrefix}:{execution:1}:history`);
+    await clearKeys(redis, keyPrefix);
   });
 
   test('one byte more is refused, with the size and the limit', async () => {
@@ -227,5 +230,5 @@ test('a type added with schemasDir is published and validated like a bundled one
   const [message] = await live.waitFor(1);
   expect(JSON.parse(message?.envelope ?? '{}')).toMatchObject({ id, type: 'custom.anything', data: [1, 'two'] });
   live.messages.length = 0;
-  await redis.del(`${keyPrefix}:{execution:1}:history`);
+  await clearKeys(redis, keyPrefix);
 });

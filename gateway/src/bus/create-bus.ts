@@ -4,7 +4,7 @@ import type { Bus } from './bus';
 import { MemoryBus } from './memory-bus';
 import { RedisBus } from './redis-bus';
 
-export type BusSettings = Pick<Config, 'redis' | 'keyPrefix' | 'historyMaxLen' | 'historyTtlS'>;
+export type BusSettings = Pick<Config, 'redis' | 'keyPrefix' | 'historyMaxLen' | 'historyTtlS' | 'idempotencyTtlS' | 'stateTtlS'>;
 
 export interface BusExtras {
   /** Connection errors and errors thrown by live handlers (for the log). */
@@ -12,7 +12,8 @@ export interface BusExtras {
 }
 
 export function createBus(settings: BusSettings, extras: BusExtras = {}): Bus {
-  const { redis, keyPrefix, historyMaxLen, historyTtlS } = settings;
-  if (redis.mode === 'memory') return new MemoryBus({ historyMaxLen, historyTtlS, onError: extras.onError });
-  return new RedisBus(redis, { keyPrefix, historyMaxLen, historyTtlS, onError: extras.onError });
+  const { redis, keyPrefix, historyMaxLen, historyTtlS, idempotencyTtlS, stateTtlS } = settings;
+  const stored = { historyMaxLen, historyTtlS, idempotencyTtlS, stateTtlS, onError: extras.onError };
+  if (redis.mode === 'memory') return new MemoryBus(stored);
+  return new RedisBus(redis, { keyPrefix, ...stored });
 }

@@ -12,10 +12,6 @@ export class HistoryRing {
     this.slots = new Array<HistoryEntry | undefined>(capacity);
   }
 
-  get size(): number {
-    return this.count;
-  }
-
   /** Appends `entry`, dropping the oldest one when full (like XADD MAXLEN =). */
   push(entry: HistoryEntry): void {
     if (this.count < this.capacity) {

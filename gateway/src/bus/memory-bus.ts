@@ -1,15 +1,31 @@
 // The embedded bus for a single gateway without Redis: each channel's history is a bounded ring
 // in memory and a publish calls the channel's handler synchronously, with the same bytes the
 // Redis publish script would announce. Synchronous delivery lets unit tests run without timers.
-import { compareStreamIds, envelopeJson, ZERO_ID, type PreparedEvent } from '@sse-gateway/publisher/protocol';
-import type { Bus, HistoryEntry, LiveHandler, StatusListener } from './bus';
+import {
+  compareStreamIds,
+  DEFAULT_IDEMPOTENCY_TTL_S,
+  DEFAULT_STATE_TTL_S,
+  envelopeJson,
+  ZERO_ID,
+  type PreparedEvent,
+} from '@sse-gateway/publisher/protocol';
+import type { Bus, HistoryEntry, LiveHandler, PublishResult, RetainedEvent, StatusListener } from './bus';
 import { HistoryRing } from './history-ring';
+import { RememberedKeys } from './remembered-keys';
+import { RetainedState } from './retained-state';
+
+/** Idempotency keys the in-memory bus remembers at most (~200 bytes each); the oldest go first. */
+export const MEMORY_BUS_MAX_KEYS = 100000;
 
 export interface MemoryBusOptions {
   /** Entries kept per channel (`HISTORY_MAXLEN`), trimmed exactly. */
   historyMaxLen: number;
   /** Seconds a channel's history lives after its last event (`HISTORY_TTL_S`). */
   historyTtlS: number;
+  /** Seconds an idempotency key is remembered per channel (`IDEMPOTENCY_TTL_S`). @default 86400 */
+  idempotencyTtlS?: number;
+  /** Seconds a channel's retained state lives after its last retained event (`STATE_TTL_S`). @default 604800 */
+  stateTtlS?: number;
   /** Milliseconds since 1970. @default Date.now */
   now?: () => number;
   /** Called with an error thrown by a live handler (it never reaches the publisher). */
@@ -30,6 +46,9 @@ export class MemoryBus implements Bus {
   private readonly channels = new Map<string, ChannelState>();
   private readonly now: () => number;
   private readonly ttlMs: number;
+  private readonly keyTtlMs: number;
+  private readonly keys = new RememberedKeys(MEMORY_BUS_MAX_KEYS);
+  private readonly retained: RetainedState;
   private closed = false;
 
   constructor(private readonly options: MemoryBusOptions) {
@@ -39,6 +58,8 @@ export class MemoryBus implements Bus {
     if (!(options.historyTtlS > 0)) throw new RangeError(`historyTtlS must be positive, got ${options.historyTtlS}`);
     this.now = options.now ?? Date.now;
     this.ttlMs = options.historyTtlS * 1000;
+    this.keyTtlMs = (options.idempotencyTtlS ?? DEFAULT_IDEMPOTENCY_TTL_S) * 1000;
+    this.retained = new RetainedState((options.stateTtlS ?? DEFAULT_STATE_TTL_S) * 1000);
   }
 
   get connected(): boolean {
@@ -57,11 +78,18 @@ export class MemoryBus implements Bus {
   }
 
   /** Stores every event, then delivers it synchronously before the promise is returned. */
-  publish(events: readonly PreparedEvent[]): Promise<string[]> {
+  publish(events: readonly PreparedEvent[]): Promise<PublishResult> {
     if (this.closed) return Promise.reject(new Error('the in-memory bus is closed'));
     const now = this.now();
     this.dropExpired(now);
-    return Promise.resolve(events.map((event) => this.publishOne(event, now)));
+    const ids: string[] = [];
+    const duplicates: number[] = [];
+    events.forEach((event, index) => {
+      const known = event.idempotencyKey === undefined ? undefined : this.keys.find(event.channel, event.idempotencyKey, now);
+      if (known !== undefined) duplicates.push(index);
+      ids.push(known ?? this.publishOne(event, now));
+    });
+    return Promise.resolve({ ids, duplicates });
   }
 
   history(channel: string, afterId: string, limit: number): Promise<HistoryEntry[]> {
@@ -71,6 +99,10 @@ export class MemoryBus implements Bus {
     } catch (error) {
       return Promise.reject(error);
     }
+  }
+
+  state(channel: string): Promise<RetainedEvent[]> {
+    return Promise.resolve(this.retained.of(channel, this.now()));
   }
 
   head(channel: string): Promise<string | undefined> {
@@ -84,6 +116,8 @@ export class MemoryBus implements Bus {
     this.closed = true;
     this.handlers.clear();
     this.channels.clear();
+    this.keys.clear();
+    this.retained.clear();
     return Promise.resolve();
   }
 
@@ -98,6 +132,10 @@ export class MemoryBus implements Bus {
     const envelope = envelopeJson(id, event.body);
     state.ring.push({ id, prev, envelope });
     state.expiresAt = now + this.ttlMs;
+    if (event.idempotencyKey !== undefined) {
+      this.keys.remember(event.channel, event.idempotencyKey, id, (event.idempotencyTtlS ?? this.keyTtlMs / 1000) * 1000, now);
+    }
+    if (event.retain) this.retained.retain(event.channel, event.type, { id, envelope }, now);
     // Re-insert so the Map stays ordered by last publish (see dropExpired).
     this.channels.delete(event.channel);
     this.channels.set(event.channel, state);

@@ -4,14 +4,20 @@
 // every wanted channel is subscribed again, and status listeners hear every change.
 import { Cluster, Redis, type ClusterOptions, type RedisOptions } from 'ioredis';
 import {
+  compareStreamIds,
   createKeyspace,
+  DEFAULT_IDEMPOTENCY_TTL_S,
+  DEFAULT_STATE_TTL_S,
   historyEntryOf,
+  REFUSE_WHEN_DISCONNECTED,
+  retainedEventOf,
   storeEvents,
   type HistoryEntry,
   type Keyspace,
   type PreparedEvent,
+  type RetainedEvent,
 } from '@sse-gateway/publisher/protocol';
-import type { Bus, LiveHandler, StatusListener } from './bus';
+import type { Bus, LiveHandler, PublishResult, StatusListener } from './bus';
 import type { RedisSetting } from '../config';
 import { LiveSubscriptions } from './live-subscriptions';
 import { closeClient, clusterLink, standaloneLink, type PubSubLink } from './pubsub-link';
@@ -25,6 +31,10 @@ export interface RedisBusOptions {
   historyMaxLen: number;
   /** Seconds a channel's history lives after its last event, for `publish`. */
   historyTtlS: number;
+  /** Seconds an idempotency key is remembered per channel, for `publish`. @default 86400 */
+  idempotencyTtlS?: number;
+  /** Seconds a channel's retained state lives after its last retained event, for `publish`. @default 604800 */
+  stateTtlS?: number;
   /** A command without an answer after this long is rejected. @default 5000 */
   commandTimeoutMs?: number;
   /** Longest pause between reconnection attempts. @default 2000 */
@@ -37,6 +47,8 @@ type Client = Redis | Cluster;
 
 /** How long a closing socket may take to end gracefully before it is destroyed. */
 const DISCONNECT_TIMEOUT_MS = 200;
+/** Default of `commandTimeoutMs`. */
+const COMMAND_TIMEOUT_MS = 5000;
 
 export class RedisBus implements Bus {
   readonly description: string;
@@ -45,11 +57,13 @@ export class RedisBus implements Bus {
   private readonly subscriber: Client;
   private readonly subscriptions: LiveSubscriptions;
   private readonly listeners = new Set<StatusListener>();
+  private readonly commandTimeoutMs: number;
   private reported = false;
   private closed = false;
 
   constructor(target: RedisTarget, private readonly options: RedisBusOptions) {
     this.keyspace = createKeyspace(options.keyPrefix);
+    this.commandTimeoutMs = options.commandTimeoutMs ?? COMMAND_TIMEOUT_MS;
     const onError = (error: Error): void => options.onError?.(error);
     let link: PubSubLink;
     if (target.mode === 'standalone') {
@@ -85,9 +99,21 @@ export class RedisBus implements Bus {
     return this.subscriptions.unsubscribe(this.keyspace.liveChannel(channel));
   }
 
-  publish(events: readonly PreparedEvent[]): Promise<string[]> {
-    const { keyspace } = this;
-    return storeEvents(this.commands, events, { keyspace, historyMaxLen: this.options.historyMaxLen, historyTtlS: this.options.historyTtlS });
+  publish(events: readonly PreparedEvent[]): Promise<PublishResult> {
+    const { keyspace, options } = this;
+    return storeEvents(this.commands, events, {
+      keyspace,
+      historyMaxLen: options.historyMaxLen,
+      historyTtlS: options.historyTtlS,
+      idempotencyTtlS: options.idempotencyTtlS ?? DEFAULT_IDEMPOTENCY_TTL_S,
+      stateTtlS: options.stateTtlS ?? DEFAULT_STATE_TTL_S,
+    });
+  }
+
+  async state(channel: string): Promise<RetainedEvent[]> {
+    const values = Object.values(await this.commands.hgetall(this.keyspace.stateKey(channel)));
+    const events = values.map(retainedEventOf).filter((event): event is RetainedEvent => event !== undefined);
+    return events.sort((a, b) => compareStreamIds(a.id, b.id));
   }
 
   async history(channel: string, afterId: string, limit: number): Promise<HistoryEntry[]> {
@@ -136,15 +162,12 @@ export class RedisBus implements Bus {
 
   private baseOptions(): RedisOptions {
     // disconnectTimeout: ioredis arms it even when close() finds the socket already gone.
-    return { commandTimeout: this.options.commandTimeoutMs ?? 5000, retryStrategy: this.retryDelay, disconnectTimeout: DISCONNECT_TIMEOUT_MS };
+    return { commandTimeout: this.commandTimeoutMs, retryStrategy: this.retryDelay, disconnectTimeout: DISCONNECT_TIMEOUT_MS };
   }
 
-  /**
-   * Commands are sent on a ready connection or refused at once: no offline queue and no resend
-   * after a reconnect, so a publish reported as failed is not stored later behind the caller's back.
-   */
+  /** Commands are sent on a ready connection or refused at once (see REFUSE_WHEN_DISCONNECTED). */
   private commandOptions(): RedisOptions {
-    return { ...this.baseOptions(), enableAutoPipelining: true, enableOfflineQueue: false, autoResendUnfulfilledCommands: false, maxRetriesPerRequest: 0 };
+    return { ...this.baseOptions(), ...REFUSE_WHEN_DISCONNECTED, enableAutoPipelining: true };
   }
 
   /**
@@ -161,7 +184,7 @@ export class RedisBus implements Bus {
       clusterRetryStrategy: this.retryDelay,
       enableOfflineQueue: false,
       enableAutoPipelining: true,
-      redisOptions: { commandTimeout: this.options.commandTimeoutMs ?? 5000, disconnectTimeout: DISCONNECT_TIMEOUT_MS },
+      redisOptions: { commandTimeout: this.commandTimeoutMs, disconnectTimeout: DISCONNECT_TIMEOUT_MS },
     };
   }
 
@@ -169,7 +192,7 @@ export class RedisBus implements Bus {
     return {
       clusterRetryStrategy: this.retryDelay,
       shardedSubscribers: true,
-      redisOptions: { commandTimeout: this.options.commandTimeoutMs ?? 5000, disconnectTimeout: DISCONNECT_TIMEOUT_MS, autoResubscribe: false, connectionName: 'sse-gateway-subscriber' },
+      redisOptions: { commandTimeout: this.commandTimeoutMs, disconnectTimeout: DISCONNECT_TIMEOUT_MS, autoResubscribe: false, connectionName: 'sse-gateway-subscriber' },
     };
   }
 }

@@ -19,6 +19,19 @@ export interface EventInput<TData = unknown, TType extends string = string> {
   channel: string;
   type: TType;
   data: TData;
+  /**
+   * At most 128 characters. A second publish with the same key on the same channel, while the key
+   * is remembered, stores and announces nothing and resolves with the first event's id (even when
+   * its content differs). The SDK's `publish` makes one up when none is given.
+   */
+  idempotencyKey?: string;
+  /**
+   * Seconds the key is remembered, when it need not be as long as the default (`idempotencyTtlS`,
+   * the gateway's `IDEMPOTENCY_TTL_S`, which also caps it over HTTP). Only with an `idempotencyKey`.
+   */
+  idempotencyTtlS?: number;
+  /** Also keep it as the channel's latest event of its type (its retained state). @default false */
+  retain?: boolean;
 }
 
 /** The envelope JSON after its id: `"channel":…,"type":…,"time":…,"data":…}`. */

@@ -23,3 +23,18 @@ export function historyEntryOf(id: string, fields: readonly string[]): HistoryEn
   if (prev === undefined || body === undefined) return undefined;
   return { id, prev, envelope: envelopeJson(id, body) };
 }
+
+/** A channel's retained event (the latest `retain: true` event of its type). */
+export interface RetainedEvent {
+  id: string;
+  /** The envelope JSON, with its id. */
+  envelope: string;
+}
+
+const ENVELOPE_ID = /^\{"id":"(\d{1,16}-\d{1,16})",/;
+
+/** A value of a channel's state hash as a {@link RetainedEvent}, or undefined when the script did not write it. */
+export function retainedEventOf(envelope: string): RetainedEvent | undefined {
+  const id = ENVELOPE_ID.exec(envelope)?.[1];
+  return id === undefined ? undefined : { id, envelope };
+}

@@ -1,4 +1,6 @@
 // The wire protocol shared by publishers and gateways: Redis names, ids, the envelope, validation.
+export * from './clip';
+export * from './defaults';
 export * from './keys';
 export * from './stream-id';
 export * from './envelope';

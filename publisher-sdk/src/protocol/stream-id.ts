@@ -21,10 +21,6 @@ export function parseStreamId(id: string): StreamIdParts | undefined {
   return { ms, seq };
 }
 
-export function isStreamId(id: string): boolean {
-  return parseStreamId(id) !== undefined;
-}
-
 export function formatStreamId(parts: StreamIdParts): string {
   return `${parts.ms}-${parts.seq}`;
 }

@@ -11,10 +11,8 @@ import {
   type ValidationProblem,
 } from '@sse-gateway/schemas';
 import { EventValidationError } from '../errors';
+import { DEFAULT_MAX_EVENT_BYTES, MAX_IDEMPOTENCY_KEY_LENGTH } from './defaults';
 import { envelopeBody } from './envelope';
-
-/** Default largest event, in bytes of its JSON `{"channel","type","data"}` (`PUBLISH_MAX_BYTES`). */
-export const DEFAULT_MAX_EVENT_BYTES = 65536;
 
 /** An event that passed validation, serialised once, ready to store. */
 export interface PreparedEvent {
@@ -24,6 +22,12 @@ export interface PreparedEvent {
   dataJson: string;
   /** The envelope JSON after its id (see `envelopeBody`). */
   body: string;
+  /** A repeat of this key on the channel, while it is remembered, stores nothing and answers the first id. */
+  idempotencyKey?: string;
+  /** How long the key is remembered, when shorter than the store's default (the SDK's automatic keys). */
+  idempotencyTtlS?: number;
+  /** Also kept as the channel's latest event of its type. */
+  retain: boolean;
 }
 
 export interface EventValidatorOptions {
@@ -83,8 +87,8 @@ function prepareOne(
   if (typeof event !== 'object' || event === null || Array.isArray(event)) {
     return [{ path: at || '/', message: 'an event must be an object { channel, type, data }' }];
   }
-  const { channel, type, data } = event as Record<string, unknown>;
-  const problems = [...checkChannel(channel, at), ...checkType(type, registry, at)];
+  const { channel, type, data, idempotencyKey, idempotencyTtlS, retain } = event as Record<string, unknown>;
+  const problems = [...checkChannel(channel, at), ...checkType(type, registry, at), ...checkOptions({ idempotencyKey, idempotencyTtlS, retain }, at)];
   if (data === undefined) problems.push({ path: `${at}/data`, message: 'is required' });
   else if (problems.length === 0) {
     for (const p of registry.validate(type as string, data)) {
@@ -92,10 +96,35 @@ function prepareOne(
     }
   }
   for (const key of Object.keys(event)) {
-    if (key !== 'channel' && key !== 'type' && key !== 'data') problems.push({ path: `${at}/${key}`, message: 'unknown property' });
+    if (!EVENT_PROPERTIES.has(key)) problems.push({ path: `${at}/${key}`, message: 'unknown property' });
   }
   if (problems.length > 0) return problems;
-  return serialise(channel as string, type as string, data, time, maxBytes, at);
+  const prepared = serialise(channel as string, type as string, data, time, maxBytes, at);
+  if (Array.isArray(prepared)) return prepared;
+  if (idempotencyKey !== undefined) prepared.idempotencyKey = idempotencyKey as string;
+  if (idempotencyTtlS !== undefined) prepared.idempotencyTtlS = idempotencyTtlS as number;
+  prepared.retain = retain === true;
+  return prepared;
+}
+
+const EVENT_PROPERTIES = new Set(['channel', 'type', 'data', 'idempotencyKey', 'idempotencyTtlS', 'retain']);
+
+function checkOptions(options: { idempotencyKey: unknown; idempotencyTtlS: unknown; retain: unknown }, at: string): ValidationProblem[] {
+  const { idempotencyKey, idempotencyTtlS, retain } = options;
+  const problems: ValidationProblem[] = [];
+  if (idempotencyKey !== undefined && !isIdempotencyKey(idempotencyKey)) {
+    problems.push({ path: `${at}/idempotencyKey`, message: `must be a non-empty string of at most ${MAX_IDEMPOTENCY_KEY_LENGTH} characters` });
+  }
+  if (idempotencyTtlS !== undefined) {
+    if (idempotencyKey === undefined) problems.push({ path: `${at}/idempotencyTtlS`, message: 'is only allowed with an idempotencyKey' });
+    else if (!Number.isSafeInteger(idempotencyTtlS) || (idempotencyTtlS as number) < 1) problems.push({ path: `${at}/idempotencyTtlS`, message: 'must be a positive integer (seconds)' });
+  }
+  if (retain !== undefined && typeof retain !== 'boolean') problems.push({ path: `${at}/retain`, message: 'must be true or false' });
+  return problems;
+}
+
+export function isIdempotencyKey(value: unknown): value is string {
+  return typeof value === 'string' && value.length > 0 && value.length <= MAX_IDEMPOTENCY_KEY_LENGTH;
 }
 
 function checkChannel(channel: unknown, at: string): ValidationProblem[] {
@@ -125,5 +154,5 @@ function serialise(channel: string, type: string, data: unknown, time: string, m
   // (channel and type are plain ASCII, so they need no escaping).
   const size = EVENT_JSON_OVERHEAD + channel.length + type.length + Buffer.byteLength(dataJson);
   if (size > maxBytes) return [{ path: at || '/', message: `event is ${size} bytes, over the limit of ${maxBytes}` }];
-  return { channel, type, dataJson, body: envelopeBody(channel, type, time, dataJson) };
+  return { channel, type, dataJson, body: envelopeBody(channel, type, time, dataJson), retain: false };
 }

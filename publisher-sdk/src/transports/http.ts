@@ -4,7 +4,7 @@
 // the Authorization header and never appears in an error.
 import { EventValidationError, PublishAuthError, TransportError, type ValidationProblem } from '../errors';
 import type { PreparedEvent } from '../protocol/validate';
-import type { Transport } from './transport';
+import type { StoreResult, Transport } from './transport';
 import { urlOption } from '../url-option';
 
 export interface HttpTransportOptions {
@@ -42,6 +42,8 @@ export function httpTransport(options: HttpTransportOptions): Transport {
           signal: AbortSignal.any([deadline, closing.signal]),
         });
       } catch (error) {
+        // Aborted at the deadline: the gateway did not answer in time, which says nothing of whether it is reachable.
+        if (deadline.aborted) throw new TransportError(`no reply from ${where}`, error);
         lastFailure = `${where} is unreachable (${causeOf(error)})`;
         throw new TransportError(lastFailure, error);
       }
@@ -67,13 +69,21 @@ function publishEndpoint(gatewayUrl: string): URL {
 
 /** The batch as the gateway reads it, reusing each event's serialised data (no second JSON.stringify of it). */
 function requestBody(events: readonly PreparedEvent[]): string {
-  const parts = events.map((event) => `{"channel":${JSON.stringify(event.channel)},"type":${JSON.stringify(event.type)},"data":${event.dataJson}}`);
+  const parts = events.map((event) => {
+    const ttl = event.idempotencyTtlS === undefined ? '' : `,"idempotencyTtlS":${event.idempotencyTtlS}`;
+    const key = event.idempotencyKey === undefined ? '' : `,"idempotencyKey":${JSON.stringify(event.idempotencyKey)}${ttl}`;
+    const retain = event.retain ? ',"retain":true' : '';
+    return `{"channel":${JSON.stringify(event.channel)},"type":${JSON.stringify(event.type)},"data":${event.dataJson}${key}${retain}}`;
+  });
   return `[${parts.join(',')}]`;
 }
 
-async function readAnswer(response: Response, count: number, where: string): Promise<string[]> {
+/** Answers worth trying again with the same keys: the gateway may store the events next time. */
+const RETRYABLE_STATUSES = new Set([408, 429, 500, 502, 503, 504]);
+
+async function readAnswer(response: Response, count: number, where: string): Promise<StoreResult> {
   const body = await response.json().catch(() => undefined);
-  if (response.status === 202) return idsOf(body, count, where);
+  if (response.status === 202) return { ids: idsOf(body, count, where), duplicates: duplicatesOf(body, count) };
   const error = errorOf(body);
   const message = typeof error.message === 'string' ? error.message : `HTTP ${response.status}`;
   switch (response.status) {
@@ -86,8 +96,15 @@ async function readAnswer(response: Response, count: number, where: string): Pro
     case 403:
       throw new PublishAuthError(response.status, `${where} refused the token (${response.status}): ${message}`);
     default:
-      throw new TransportError(`${where} answered ${response.status}: ${message}`);
+      throw new TransportError(`${where} answered ${response.status}: ${message}`, undefined, RETRYABLE_STATUSES.has(response.status));
   }
+}
+
+/** The `duplicates` of a 202 (indexes), or none when the gateway does not send them. */
+function duplicatesOf(body: unknown, count: number): number[] {
+  const duplicates = (body as { duplicates?: unknown } | undefined)?.duplicates;
+  if (!Array.isArray(duplicates)) return [];
+  return duplicates.filter((index): index is number => Number.isSafeInteger(index) && index >= 0 && index < count);
 }
 
 function idsOf(body: unknown, count: number, where: string): string[] {

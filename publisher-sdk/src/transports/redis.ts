@@ -1,14 +1,9 @@
 import { Redis } from 'ioredis';
 import { TransportError } from '../errors';
-import type { Keyspace } from '../protocol/keys';
-import { storeEvents, type RedisClient } from '../protocol/store';
+import { REFUSE_WHEN_DISCONNECTED, storeEvents, type RedisClient, type StoreOptions } from '../protocol/store';
 import type { Transport } from './transport';
 
-export interface RedisTransportOptions {
-  keyspace: Keyspace;
-  historyMaxLen: number;
-  historyTtlS: number;
-}
+export type RedisTransportOptions = StoreOptions;
 
 /**
  * Publishes into Redis. With a URL it owns its connection, set up so that a command is either
@@ -16,12 +11,7 @@ export interface RedisTransportOptions {
  * an event the caller was told failed is not stored later behind its back.
  */
 export function redisTransportFromUrl(url: string, options: RedisTransportOptions): Transport {
-  const redis = new Redis(url, {
-    enableOfflineQueue: false,
-    autoResendUnfulfilledCommands: false,
-    maxRetriesPerRequest: 0,
-    enableAutoPipelining: true,
-  });
+  const redis = new Redis(url, { ...REFUSE_WHEN_DISCONNECTED, enableAutoPipelining: true });
   return redisTransport(redis, options, true);
 }
 

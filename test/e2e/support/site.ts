@@ -30,7 +30,7 @@ function closer(server: Server): () => Promise<void> {
     });
 }
 
-/** The demo page at `<origin>/demo/`, its EventSource pointed at `options.streamUrl`. */
+/** The demo page at `<origin>/demo/`, streaming from `options.gatewayUrl`. */
 export async function startDemoSite(options: DemoSiteOptions): Promise<Site> {
   const app = new Koa();
   const router = new Router();
