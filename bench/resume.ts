@@ -1,6 +1,6 @@
-// Issue 4's two numbers, measured with real processes: (1) how long after a gateway dies its
-// clients receive events again through another gateway, and (2) how fast a 1,000-event backlog is
-// replayed to a resuming client. Run: `npx tsc -b && node --import tsx bench/resume.ts`.
+// Two numbers of failover and resume, measured with real processes: (1) how long after a gateway
+// dies its clients receive events again through another gateway, and (2) how fast a 1,000-event
+// backlog is replayed to a resuming client. Run: `npx tsc -b && node --import tsx bench/resume.ts`.
 import { createPublisher } from '@sse-gateway/publisher';
 import { spawnGateway } from '../test/helpers/gateway';
 import { startLoadBalancer } from '../test/helpers/lb-proxy';

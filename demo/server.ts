@@ -1,7 +1,6 @@
 // `npm run demo` in one function: a gateway (in-memory bus unless REDIS_URL is set), the demo page
 // and its token endpoint on the same port, and the simulated crew publishing through the SDK:
 // over HTTP to this gateway on the in-memory bus, straight into Redis when REDIS_URL is set.
-import { randomBytes } from 'node:crypto';
 import { createPublisher, type Publisher } from '@sse-gateway/publisher';
 import { SignJWT } from 'jose';
 import { loadConfig, readJwtKey, text, type Config } from '../gateway/src/config';
@@ -19,6 +18,8 @@ export interface DemoOptions {
   restMs?: number;
   /** Lifetime of the page's tokens, seconds. @default 600 */
   pageTokenTtlS?: number;
+  /** Where the development secret is kept when no JWT key is set. @default defaultDevSecretDir() */
+  devSecretDir?: string;
 }
 
 export interface Demo {
@@ -34,7 +35,7 @@ export interface Demo {
 /** Starts the demo from `env` as the gateway would read it (PORT, REDIS_URL, JWT_SECRET…, DEMO_CHANNEL). */
 export async function startDemo(env: NodeJS.ProcessEnv, options: DemoOptions = {}): Promise<Demo> {
   const say = options.say ?? ((line: string) => process.stdout.write(`${line}\n`));
-  const { config, secret, generated } = demoConfig(env);
+  const { config, secret } = demoConfig(env, options.devSecretDir);
   const channel = text(env, 'DEMO_CHANNEL') ?? DEFAULT_DEMO_CHANNEL;
   const logger = createLogger(config.logLevel);
   const gateway = createGateway(config, {
@@ -52,7 +53,9 @@ export async function startDemo(env: NodeJS.ProcessEnv, options: DemoOptions = {
   // Over HTTP, a new publisher per execution, each with a fresh token.
   const publisher = redisPublisher ?? (async (): Promise<Publisher> => createPublisher({ gatewayUrl, token: await publishToken(secret, channel, config) }));
   say(`sse-gateway demo: ${gateway.bus.description}; the crew publishes ${redisUrl !== undefined ? 'into Redis with the SDK' : 'over HTTP (POST /v1/publish) with the SDK'} on ${channel}`);
-  if (generated) say('sse-gateway demo: signing tokens with a random secret made for this run (set JWT_SECRET to choose one and mint your own with npm run token)');
+  if (config.jwt.kind === 'secret' && config.jwt.devSecretFile !== undefined) {
+    say(`sse-gateway demo: signing tokens with the development secret in ${config.jwt.devSecretFile}; npm run token signs with it too`);
+  }
   say(`sse-gateway demo: open ${pageUrl}`);
   const crew = runCrew({ channel, publisher, paceMs: options.paceMs, restMs: options.restMs, signal: stopping.signal, say });
 
@@ -70,21 +73,18 @@ export async function startDemo(env: NodeJS.ProcessEnv, options: DemoOptions = {
   };
 }
 
-/** The gateway's config, with a random HS256 secret when no JWT key is set: the demo signs its own tokens. */
-function demoConfig(env: NodeJS.ProcessEnv): { config: Config; secret: Uint8Array; generated: boolean } {
+/**
+ * The gateway's config. The demo signs its own tokens, so it needs an HS256 secret: JWT_SECRET, or
+ * else the user's development secret, as `npm start` uses (so `npm run token` works against both).
+ */
+function demoConfig(env: NodeJS.ProcessEnv, devSecretDir: string | undefined): { config: Config; secret: Uint8Array } {
   const configured = readJwtKey(env);
   if (configured !== undefined && configured.kind !== 'secret') {
     throw new Error('the demo signs its own tokens: set JWT_SECRET, or leave JWT_PUBLIC_KEY / JWT_JWKS_URL unset');
   }
-  const generated = configured === undefined;
-  const demoEnv: NodeJS.ProcessEnv = {
-    ...env,
-    LOG_LEVEL: text(env, 'LOG_LEVEL') ?? 'warn',
-    ...(generated ? { JWT_SECRET: randomBytes(32).toString('base64url') } : {}),
-  };
-  const config = loadConfig(demoEnv);
+  const config = loadConfig({ ...env, LOG_LEVEL: text(env, 'LOG_LEVEL') ?? 'warn' }, { devSecretDir });
   if (config.jwt.kind !== 'secret') throw new Error('unreachable: the demo always has an HS256 secret');
-  return { config, secret: config.jwt.secret, generated };
+  return { config, secret: config.jwt.secret };
 }
 
 /** The crew's own token: publish on the demo channel only, for one execution's worth of time. */

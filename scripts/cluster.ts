@@ -1,6 +1,7 @@
 // `npm run cluster`: the docker-compose.yml topology without Docker. Redis on a free port, three
 // gateways (gateway/dist/main.js), the demo (its crew publishes into Redis; it serves the demo
-// page), nginx in front with deploy/nginx/nginx.conf. Ctrl-C stops everything it started.
+// page), nginx in front with deploy/nginx/nginx.conf. Ctrl-C, SIGINT or SIGTERM (to this process
+// or to the npm that runs it) stops everything it started, also while it is still starting.
 //
 //   npm run cluster                      # load balancer on :8080, demo page at /demo/
 //   npm run cluster -- --port 9000 --gateways 5 --no-demo
@@ -43,9 +44,8 @@ function printSummary(cluster: LocalCluster): void {
       ? '  demo            not started (no demo/run.ts in this checkout, or --no-demo)'
       : `  demo            pid ${cluster.demo.process.pid}: open ${cluster.url.replace('127.0.0.1', 'localhost')}/demo/`,
     '',
-    `The JWT secret of this run is in ${cluster.secretFile}. A token:`,
-    `  JWT_SECRET="$(cat ${cluster.secretFile})" npm run token -- --sub you --subscribe 'execution:*' --publish 'execution:*'`,
-    'Then:',
+    `The JWT secret of this run is in ${cluster.secretFile}. A token, then a stream through the load balancer:`,
+    `  TOKEN=$(JWT_SECRET="$(cat ${cluster.secretFile})" npm run -s token -- --sub you --subscribe 'execution:*' --publish 'execution:*')`,
     `  curl -N -H "Authorization: Bearer $TOKEN" '${cluster.url}/v1/stream?channel=execution:1'`,
     `Kill a gateway (kill <pid>) and watch the stream resume through another one. Ctrl-C stops everything.`,
     '',
@@ -62,36 +62,84 @@ function checkPortFree(port: number): Promise<void> {
   });
 }
 
-async function main(): Promise<void> {
-  const { port, gateways, demo, quiet } = options();
-  await checkPortFree(port);
-  const cluster = await startCluster({
-    lbPort: port,
-    gateways,
-    demo,
-    onLine: quiet ? undefined : (name, line) => console.log(`[${name}] ${line}`),
-  });
-  printSummary(cluster);
-  for (const child of [...cluster.gateways, cluster.demo].flatMap((g) => (g === undefined ? [] : [g.process]))) {
-    void child.exited.then(({ code, signal }) => console.log(`[cluster] ${child.name} exited (${signal ?? `code ${code}`})`));
+/** A terminal's Ctrl-C arrives twice: from the terminal and forwarded by npm. A repeat this soon is that echo. */
+const ECHO_MS = 1000;
+
+/**
+ * Stops the cluster on SIGINT, SIGTERM or SIGHUP: in order (load balancer, demo, gateways with
+ * their drain, Redis) once it runs, or right after the step in progress while it starts. A second
+ * signal (not the echo) kills everything at once.
+ */
+class Stopper {
+  readonly abort = new AbortController();
+  private cluster: LocalCluster | undefined;
+  private firstAt: number | undefined;
+
+  listen(): void {
+    for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(signal, () => this.onSignal(signal));
   }
-  let stopping = false;
-  const shutdown = (signal: NodeJS.Signals): void => {
-    if (stopping) {
+
+  /** The cluster has started: stop it now if a signal came while it was starting. */
+  started(cluster: LocalCluster): void {
+    this.cluster = cluster;
+    if (this.abort.signal.aborted) this.stop();
+  }
+
+  private onSignal(signal: NodeJS.Signals): void {
+    const now = Date.now();
+    if (this.firstAt === undefined) {
+      this.firstAt = now;
+      console.log(`[cluster] ${signal}: stopping the load balancer, the demo, the gateways (drain) and Redis`);
+      this.abort.abort(new Error(`${signal} while starting`));
+      this.stop();
+    } else if (now - this.firstAt >= ECHO_MS) {
+      const cluster = this.cluster;
+      // While starting, only startCluster knows what runs: exiting now would orphan it.
+      if (cluster === undefined) {
+        console.log(`[cluster] ${signal} again: still stopping what had started`);
+        return;
+      }
       console.log(`[cluster] ${signal} again: killing everything at once`);
       for (const child of [...cluster.gateways.map((g) => g.process), cluster.lb, cluster.redis, cluster.demo?.process]) {
         if (child?.isRunning()) process.kill(child.pid, 'SIGKILL');
       }
       process.exit(1);
     }
-    stopping = true;
-    console.log(`[cluster] ${signal}: stopping the load balancer, the demo, the gateways (drain) and Redis`);
-    cluster.stop().then(() => process.exit(0), (error: unknown) => {
+  }
+
+  private stop(): void {
+    // Before start-up has finished, startCluster stops what it started and rejects (see main).
+    this.cluster?.stop().then(() => process.exit(0), (error: unknown) => {
       console.error(`[cluster] stop failed: ${(error as Error).message}`);
       process.exit(1);
     });
-  };
-  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(signal, () => shutdown(signal));
+  }
+}
+
+async function main(): Promise<void> {
+  const { port, gateways, demo, quiet } = options();
+  const stopper = new Stopper();
+  stopper.listen();
+  await checkPortFree(port);
+  let cluster: LocalCluster;
+  try {
+    cluster = await startCluster({
+      lbPort: port,
+      gateways,
+      demo,
+      onLine: quiet ? undefined : (name, line) => console.log(`[${name}] ${line}`),
+      signal: stopper.abort.signal,
+    });
+  } catch (error) {
+    if (!stopper.abort.signal.aborted) throw error;
+    console.log('[cluster] stopped what had started');
+    process.exit(0);
+  }
+  printSummary(cluster);
+  for (const child of [...cluster.gateways, cluster.demo].flatMap((g) => (g === undefined ? [] : [g.process]))) {
+    void child.exited.then(({ code, signal }) => console.log(`[cluster] ${child.name} exited (${signal ?? `code ${code}`})`));
+  }
+  stopper.started(cluster);
 }
 
 main().catch((error: unknown) => {

@@ -1,4 +1,4 @@
-// The "bare node:http" reference of issue 7: one Node process fanning events out with a plain
+// The "bare node:http" reference: one Node process fanning events out with a plain
 // res.write per client — no framework, no auth, no Redis. It shows what the load client and one
 // Node process reach on this machine without the gateway's work. Speaks Nchan's URLs:
 // GET /sub?channel=…, POST /pub?channel=… (the body is the event's data), GET /status.

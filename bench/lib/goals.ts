@@ -1,5 +1,5 @@
-// The performance targets of issue 7, checked against a run's results: measured figure and
-// met/missed for the gateway, and Nchan's figure beside it.
+// The performance targets (listed in bench/README.md), checked against a run's results: measured
+// figure and met/missed for the gateway, and the compared targets' figures beside it.
 import { othersIn } from './report';
 import type { BenchResults, ScenarioResult, StepResult } from './results';
 
@@ -125,7 +125,7 @@ export function verdict(results: BenchResults, met: boolean | undefined, missed 
 export function goalTable(results: BenchResults): string {
   const present = othersIn(results);
   const rows = goalRows(results).map((r) => [r.goal, r.gateway, verdict(results, r.met), ...present.map((o) => r.others[o.name] ?? '')]);
-  const header = ['target (issue 7)', 'gateway', 'met?', ...present.map((o) => o.title)];
+  const header = ['target', 'gateway', 'met?', ...present.map((o) => o.title)];
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i]!.length)));
   const line = (cells: string[]): string => cells.map((c, i) => c.padEnd(widths[i]!)).join('  ');
   return [line(header), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(line)].join('\n');

@@ -58,7 +58,7 @@ export function markdownReport(results: BenchResults): string {
       (r?.steps ?? []).filter((x) => x.firstAttempt).map((x) => `${who} at ${x.rate}/s (first run: p99 ${f(x.firstAttempt!.latency.p99)} ms)`));
     if (reruns.length > 0) out.push('', `Re-run once to confirm a p99 over the limit (the table shows the re-run): ${reruns.join('; ')}.`);
   }
-  out.push('', '**Targets of issue 7** (gateway: SDK→Redis path unless stated; loss counts every path)', '');
+  out.push('', '**Performance targets** (gateway: SDK→Redis path unless stated; loss counts every path)', '');
   out.push(row(['target', 'gateway', 'met?', ...present.map((o) => o.title)]), row(['---', '---', '---', ...present.map(() => '---')]));
   for (const r of goalRows(results)) out.push(row([r.goal, r.gateway, verdict(results, r.met, '**missed**'), ...present.map((o) => r.others[o.name] ?? '')]));
   out.push('', '**CPU split** over the run (CPU seconds)', '');

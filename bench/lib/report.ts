@@ -1,7 +1,6 @@
-// The results as a terminal table, a JSON file and a self-contained HTML page with SVG charts.
+// The results as terminal tables (the HTML page is html-report.ts, the Markdown markdown.ts).
 import type { BenchResults, ScenarioResult, StepResult } from './results';
 import { goalTable } from './goals';
-import { pathLabel } from './scenarios';
 
 const fmt = (value: number, digits = 1): string => (Number.isFinite(value) ? value.toFixed(digits) : '–');
 const kfmt = (value: number): string => (value >= 10_000 ? `${(value / 1000).toFixed(1)}k` : value.toFixed(0));
@@ -135,7 +134,7 @@ export function terminalReport(results: BenchResults): string {
     }
   }
   if (!results.scenarios.some((s) => s.target === 'gateway')) out.push(plainSteps(results));
-  out.push('\nTargets (gateway: SDK→Redis path; loss counts every path)');
+  out.push('\nPerformance targets of bench/README.md (gateway: SDK→Redis path unless stated; loss counts every path)');
   out.push(goalTable(results));
   out.push('\nloop/GC ms: the gateway\'s longest event-loop stall in the step and its total GC time (from its /metrics).');
   out.push('cpu srv/cli: cores busy in the server (gateway, all nginx processes, or the bare server) / in the load client during the step.');
@@ -173,80 +172,4 @@ function cpuTable(results: BenchResults): string {
     for (const [name, seconds] of Object.entries(totals)) rows.push([target.name, name, fmt(seconds), `${fmt((100 * seconds) / Math.max(all, 1e-9), 0)}%`]);
   }
   return table(['run against', 'process', 'cpu s', 'share'], rows);
-}
-
-// ---- HTML ---------------------------------------------------------------------------------
-
-const escape = (text: string): string => text.replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c]!);
-
-interface Series {
-  name: string;
-  color: string;
-  dash?: boolean;
-  points: [number, number][];
-}
-
-/** A line chart with a log y axis (ms) over the steps of a ladder (categorical x). */
-function svgChart(title: string, xLabels: string[], series: Series[]): string {
-  const width = 720;
-  const height = 300;
-  const left = 60;
-  const right = 150;
-  const top = 30;
-  const bottom = 40;
-  const ys = series.flatMap((s) => s.points.map((p) => p[1])).filter((v) => v > 0 && Number.isFinite(v));
-  const minY = 10 ** Math.floor(Math.log10(Math.max(0.01, Math.min(...ys, 1))));
-  const maxY = 10 ** Math.ceil(Math.log10(Math.max(...ys, 10)));
-  const x = (i: number): number => left + (xLabels.length <= 1 ? (width - left - right) / 2 : (i * (width - left - right)) / (xLabels.length - 1));
-  const y = (v: number): number => top + ((Math.log10(maxY) - Math.log10(Math.max(v, minY))) * (height - top - bottom)) / (Math.log10(maxY) - Math.log10(minY));
-  const parts: string[] = [`<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" font-family="sans-serif" font-size="11">`];
-  parts.push(`<text x="${left}" y="16" font-size="13" font-weight="bold">${escape(title)}</text>`);
-  for (let decade = minY; decade <= maxY; decade *= 10) {
-    parts.push(`<line x1="${left}" x2="${width - right}" y1="${y(decade)}" y2="${y(decade)}" stroke="#ddd"/><text x="${left - 6}" y="${y(decade) + 4}" text-anchor="end">${decade >= 1 ? decade : decade.toFixed(2)} ms</text>`);
-  }
-  xLabels.forEach((label, i) => parts.push(`<text x="${x(i)}" y="${height - bottom + 16}" text-anchor="middle">${escape(label)}</text>`));
-  parts.push(`<text x="${(left + width - right) / 2}" y="${height - 6}" text-anchor="middle">publish rate (events/s)</text>`);
-  series.forEach((s, k) => {
-    const path = s.points.map(([i, v], n) => `${n === 0 ? 'M' : 'L'}${x(i).toFixed(1)},${y(v).toFixed(1)}`).join(' ');
-    parts.push(`<path d="${path}" fill="none" stroke="${s.color}" stroke-width="2"${s.dash ? ' stroke-dasharray="5,4"' : ''}/>`);
-    for (const [i, v] of s.points) parts.push(`<circle cx="${x(i).toFixed(1)}" cy="${y(v).toFixed(1)}" r="3" fill="${s.color}"><title>${escape(s.name)}: ${fmt(v)} ms</title></circle>`);
-    parts.push(`<line x1="${width - right + 10}" x2="${width - right + 30}" y1="${top + 14 * k}" y2="${top + 14 * k}" stroke="${s.color}" stroke-width="2"${s.dash ? ' stroke-dasharray="5,4"' : ''}/><text x="${width - right + 34}" y="${top + 14 * k + 4}">${escape(s.name)}</text>`);
-  });
-  parts.push('</svg>');
-  return parts.join('');
-}
-
-function latencyChart(comparison: Comparison): string {
-  const { gateway, others } = comparison;
-  const rates = [...new Set([...gateway.steps, ...others.flatMap((o) => o.result?.steps ?? [])].map((s) => s.rate))];
-  const points = (steps: StepResult[], pick: (s: StepResult) => number): [number, number][] =>
-    steps.map((s) => [rates.indexOf(s.rate), pick(s)] as [number, number]).filter(([, v]) => Number.isFinite(v));
-  const series: Series[] = [
-    { name: 'gateway p50', color: '#1f77b4', dash: true, points: points(gateway.steps, (s) => s.latency.p50) },
-    { name: 'gateway p99', color: '#1f77b4', points: points(gateway.steps, (s) => s.latency.p99) },
-  ];
-  const colors = ['#d62728', '#2ca02c'];
-  others.forEach((o, i) => {
-    if (!o.result) return;
-    series.push({ name: `${o.title} p50`, color: colors[i]!, dash: true, points: points(o.result.steps, (s) => s.latency.p50) });
-    series.push({ name: `${o.title} p99`, color: colors[i]!, points: points(o.result.steps, (s) => s.latency.p99) });
-  });
-  // The long comparison title does not fit the chart: the legend names the others.
-  return svgChart(gateway.label, rates.map(rateText), series);
-}
-
-export function htmlReport(results: BenchResults): string {
-  const sections = comparisons(results).map((c) => `<section>${latencyChart(c)}</section>`);
-  return `<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>sse-gateway benchmark ${escape(results.startedAt)}</title>
-<style>body{font-family:sans-serif;margin:2em;max-width:1100px}pre{background:#f6f6f6;padding:1em;overflow-x:auto;font-size:12px}section{margin:1.5em 0}</style></head>
-<body>
-<h1>sse-gateway benchmark</h1>
-<p>${escape(results.startedAt)}, ${results.mode} plan, ${results.durationS.toFixed(0)} s. Targets: ${results.targets.map((t) => escape(t.version)).join('; ')}.</p>
-<p>Latency is publish time (taken by the publisher just before handing the event to its path) to the time the load client read it. Gateway paths: ${escape(pathLabel('sdk'))} (the publisher SDK into Redis) and ${escape(pathLabel('gateway-http'))}; Nchan and the bare node:http server get one HTTP POST per event.</p>
-${sections.join('\n')}
-<h2>Tables</h2>
-<pre>${escape(terminalReport(results))}</pre>
-</body></html>
-`;
 }

@@ -20,10 +20,15 @@ export interface ClusterOptions {
   lbPort?: number;
   /** Start the demo (demo/run.ts) when the checkout has one (default true). */
   demo?: boolean;
-  /** Extra gateway settings (SPEC.md Configuration), e.g. `{ RETRY_MS: '200' }`. */
+  /** Extra gateway settings (docs/configuration.md), e.g. `{ RETRY_MS: '200' }`. */
   gatewayEnv?: Record<string, string>;
   /** Each output line of every process; default: dropped (see `recentOutput()` of each). */
   onLine?: (name: string, line: string) => void;
+  /**
+   * Aborting it while the cluster starts stops what has started so far and rejects with the
+   * signal's reason, after the step in progress (a few seconds at most).
+   */
+  signal?: AbortSignal;
 }
 
 export interface LocalGateway {
@@ -74,8 +79,10 @@ export async function startCluster(options: ClusterOptions = {}): Promise<LocalC
     rmSync(workDir, { recursive: true, force: true });
   })());
   try {
+    options.signal?.throwIfAborted();
     const redis: LocalRedis = await startRedis(join(workDir, 'redis'), processOptions);
     started.push(redis.process);
+    options.signal?.throwIfAborted();
     const env = { ...baseEnv(), NODE_ENV: 'production', REDIS_URL: redis.url, JWT_SECRET: jwtSecret, LOG_LEVEL: 'info', ...options.gatewayEnv };
     const gatewayMain = [process.execPath, join(REPO_ROOT, 'gateway', 'dist', 'main.js')];
     const demo = options.demo === false ? undefined : demoCommand();
@@ -87,6 +94,7 @@ export async function startCluster(options: ClusterOptions = {}): Promise<LocalC
     started.push(...running.map((g) => g.process));
     const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
     if (failed !== undefined) throw failed.reason;
+    options.signal?.throwIfAborted();
     const gateways = running.filter((g) => g.name !== 'demo');
     const demoProcess = running.find((g) => g.name === 'demo');
     const lbPort = options.lbPort || (await freePort());
@@ -101,6 +109,7 @@ export async function startCluster(options: ClusterOptions = {}): Promise<LocalC
     started.push(lb);
     const url = `http://127.0.0.1:${lbPort}`;
     await waitUntil(() => isOk(`${url}/readyz`), 10000, () => lb.isRunning(), `nginx on port ${lbPort}`, lb);
+    options.signal?.throwIfAborted();
     return { url, redisUrl: redis.url, secretFile, jwtSecret, gateways, lb, redis: redis.process, demo: demoProcess, stop: stopAll };
   } catch (error) {
     await stopAll();

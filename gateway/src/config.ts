@@ -12,7 +12,7 @@ import {
   isKeyPrefix,
 } from '@sse-gateway/publisher/protocol';
 import { algorithmsForPublicKey } from './auth/key-algorithms';
-import { writeDevSecret } from './dev-secret';
+import { loadDevSecret } from './dev-secret';
 import { memoryLimitBytes } from './memory-limit';
 
 export type RedisSetting =
@@ -21,8 +21,8 @@ export type RedisSetting =
   | { mode: 'cluster'; nodes: { host: string; port: number }[] };
 
 export type JwtKeySetting =
-  /** HS256. `generatedFile` is set when it is the per-run development secret (and where it is kept). */
-  | { kind: 'secret'; secret: Uint8Array; generatedFile?: string }
+  /** HS256. `devSecretFile` is set when it is the user's development secret (and where it is kept). */
+  | { kind: 'secret'; secret: Uint8Array; devSecretFile?: string }
   /** RS256 / ES256 / EdDSA, from a PEM SPKI public key. */
   | { kind: 'public-key'; pem: string }
   | { kind: 'jwks'; url: URL };
@@ -133,7 +133,7 @@ const MAX_TIMER_MS = 2 ** 31 - 1;
 
 /**
  * Reads and validates every setting from `env` (and nothing else). Throws ConfigError naming the
- * first bad variable. Without a JWT key outside production it generates the development secret.
+ * first bad variable. Without a JWT key outside production it uses (or creates) the development secret.
  */
 export function loadConfig(env: NodeJS.ProcessEnv, options: LoadConfigOptions = {}): Config {
   const production = env.NODE_ENV === 'production';
@@ -297,11 +297,11 @@ function developmentKey(production: boolean, dir: string | undefined): JwtKeySet
     throw new ConfigError('JWT_SECRET', 'no JWT key configured: with NODE_ENV=production set JWT_SECRET, JWT_PUBLIC_KEY or JWT_JWKS_URL');
   }
   try {
-    const { secret, file } = writeDevSecret(dir);
-    return { kind: 'secret', secret, generatedFile: file };
+    const { secret, file } = loadDevSecret({ dir });
+    return { kind: 'secret', secret, devSecretFile: file };
   } catch (error) {
     const why = error instanceof Error ? error.message : String(error);
-    throw new ConfigError('JWT_SECRET', `JWT_SECRET is unset and the development secret could not be stored: ${why}`);
+    throw new ConfigError('JWT_SECRET', `JWT_SECRET is unset and the development secret cannot be used: ${why}`);
   }
 }
 

@@ -9,9 +9,11 @@ function startupLines(config: Config, logger: Logger): void {
   } else {
     logger.info(config.redis.mode === 'cluster' ? 'using Redis Cluster' : 'using Redis', { bus: config.redis.mode });
   }
-  if (config.jwt.kind === 'secret' && config.jwt.generatedFile !== undefined) {
-    logger.warn('no JWT key configured: generated a development HS256 secret for this run (NODE_ENV=production refuses to start like this)', {
-      secretFile: config.jwt.generatedFile,
+  if (config.jwt.kind === 'secret' && config.jwt.devSecretFile !== undefined) {
+    const file = config.jwt.devSecretFile;
+    // The path in the message itself: it is what a newcomer looks for when a token is refused.
+    logger.warn(`no JWT key configured: using the development HS256 secret in ${file}, shared by every development gateway and npm run token of this user (NODE_ENV=production refuses to start like this)`, {
+      secretFile: file,
     });
     logger.info("mint a development token with: npm run token -- --sub you --subscribe 'execution:*' --publish 'execution:*'");
   }

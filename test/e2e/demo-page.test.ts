@@ -10,6 +10,7 @@ import { demoSite } from '../../demo/site';
 import { startDemo } from '../../demo/server';
 import { freePort } from '../helpers/free-port';
 import { ROOT, startGateway, type TestGateway } from '../helpers/gateway';
+import { scratchDir } from '../helpers/scratch';
 import { mintToken, TEST_JWT_SECRET } from '../helpers/tokens';
 import { waitFor } from '../helpers/wait-for';
 import { launchBrowser, type Browser } from './support/browser';
@@ -175,7 +176,7 @@ test('after an in-memory gateway restart with a new secret, the page gets a new 
 });
 
 test('screenshot of `npm run demo` (its crew publishing over HTTP) into test-output/demo.png', async () => {
-  const demo = await startDemo({ PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'warn' }, { paceMs: 120, restMs: 60000, say: () => undefined });
+  const demo = await startDemo({ PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'warn' }, { paceMs: 120, restMs: 60000, say: () => undefined, devSecretDir: scratchDir('demo-dev-secret') });
   const page = await browser.newPage();
   try {
     await page.goto(demo.pageUrl);

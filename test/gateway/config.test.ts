@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync, statSync, writeFileSync, readFileSync, mkdirSync, 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CONFIG_VARIABLES, ConfigError, loadConfig, type Config } from '../../gateway/src/config';
-import { defaultDevSecretDir, readDevSecret } from '../../gateway/src/dev-secret';
+import { defaultDevSecretDir } from '../../gateway/src/dev-secret';
 import { memoryLimitBytes } from '../../gateway/src/memory-limit';
 
 const SECRET = 'a-development-secret-of-32-bytes!';
@@ -43,7 +43,7 @@ function pem(type: 'rsa' | 'ec' | 'ed25519' | 'x25519', part: 'public' | 'privat
 }
 
 describe('defaults', () => {
-  test('every setting has the default of SPEC.md', () => {
+  test('every setting has the default docs/configuration.md gives', () => {
     const config = load({});
     expect(config).toEqual({
       port: 8080,
@@ -272,25 +272,36 @@ describe('JWT keys', () => {
 });
 
 describe('development secret', () => {
-  test('without a key outside production: a fresh random secret each run, in a 0600 file of a 0700 folder', () => {
+  test('without a key outside production: the one development secret, created once and reused', () => {
     const first = load({}, false).jwt;
     const second = load({}, false).jwt;
     if (first.kind !== 'secret' || second.kind !== 'secret') throw new Error('expected secrets');
-    expect(first.generatedFile).toBe(join(devSecretDir, 'dev-secret'));
+    expect(first.devSecretFile).toBe(join(devSecretDir, 'dev-secret'));
     expect(first.secret.length).toBeGreaterThanOrEqual(32);
-    expect(Buffer.from(second.secret).equals(Buffer.from(first.secret))).toBe(false);
-    // The file holds the latest run's secret, readable only by its user.
-    expect(readDevSecret(second.generatedFile)).toEqual(second.secret);
-    expect(statSync(second.generatedFile!).mode & 0o777).toBe(0o600);
-    expect(statSync(devSecretDir).mode & 0o777).toBe(0o700);
+    expect(Buffer.from(second.secret).equals(Buffer.from(first.secret))).toBe(true);
+    expect(readFileSync(second.devSecretFile!, 'utf8').trim()).toBe(new TextDecoder().decode(first.secret));
   });
 
-  test('an existing folder open to others is closed to 0700 first', () => {
+  test('a development secret open to others is a ConfigError naming JWT_SECRET, on one line, and is left as it was', () => {
     const dir = join(scratch, 'open');
-    mkdirSync(dir);
-    chmodSync(dir, 0o777);
-    loadConfig({}, { devSecretDir: dir });
-    expect(statSync(dir).mode & 0o777).toBe(0o700);
+    mkdirSync(dir, { mode: 0o700 });
+    const file = join(dir, 'dev-secret');
+    writeFileSync(file, 'x'.repeat(43), { mode: 0o644 });
+    chmodSync(file, 0o644);
+    const error = (() => {
+      try {
+        loadConfig({}, { devSecretDir: dir });
+      } catch (caught) {
+        return caught;
+      }
+      return undefined;
+    })();
+    expect(error).toBeInstanceOf(ConfigError);
+    expect((error as ConfigError).variable).toBe('JWT_SECRET');
+    expect((error as ConfigError).message).toMatch(/^JWT_SECRET is unset and the development secret cannot be used: .*dev-secret is open to other users \(mode 644\)/);
+    expect((error as ConfigError).message).not.toContain('\n');
+    expect((error as ConfigError).message).not.toContain('x'.repeat(43));
+    expect(statSync(file).mode & 0o777).toBe(0o644);
   });
 
   test('a folder that cannot be used is a ConfigError naming JWT_SECRET', () => {

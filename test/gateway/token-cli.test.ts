@@ -1,7 +1,7 @@
 // `npm run token`: spawned as a real process, its tokens checked with the gateway's own verifier.
 import { spawn } from 'node:child_process';
 import { generateKeyPairSync } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { decodeJwt } from 'jose';
@@ -79,8 +79,8 @@ test('JWT_ISSUER and JWT_AUDIENCE become iss and aud', async () => {
   verifier.close();
 });
 
-test('without JWT_SECRET it signs with the development secret a gateway generated', async () => {
-  // What `npm start` does without a key: loadConfig writes the secret under the (child's) tmpdir.
+test('without JWT_SECRET it signs with the development secret a gateway made', async () => {
+  // What `npm start` does without a key: loadConfig makes the secret under the (child's) tmpdir.
   const config = loadConfig({}, { devSecretDir: join(tmp, `sse-gateway-${process.getuid!()}`) });
   if (config.jwt.kind !== 'secret') throw new Error('expected the development secret');
   const result = await run(['--sub', 'newcomer', '--subscribe', 'execution:*']);
@@ -88,14 +88,45 @@ test('without JWT_SECRET it signs with the development secret a gateway generate
   const verifier = createTokenVerifier(config);
   await expect(verifier.verify(result.stdout.trim())).resolves.toMatchObject({ subject: 'newcomer', subscribe: ['execution:*'] });
   verifier.close();
-  rmSync(config.jwt.generatedFile!);
+  rmSync(config.jwt.devSecretFile!);
 });
 
-test('no JWT_SECRET and no development secret: exit 1 with a clear line, nothing on stdout', async () => {
-  const result = await run(['--sub', 'alice'], { TMPDIR: join(tmp, 'empty') });
+test('before any gateway: it makes the development secret, says where on stderr, and gateways started later use it', async () => {
+  const own = join(tmp, 'first');
+  mkdirSync(own);
+  const result = await run(['--sub', 'early', '--subscribe', 'execution:*'], { TMPDIR: own });
+  expect(result.code).toBe(0);
+  const file = join(own, `sse-gateway-${process.getuid!()}`, 'dev-secret');
+  expect(result.stderr).toBe(`token: made the development secret ${file}; development gateways started without a JWT key use it too\n`);
+  const config = loadConfig({}, { devSecretDir: join(own, `sse-gateway-${process.getuid!()}`) });
+  const verifier = createTokenVerifier(config);
+  await expect(verifier.verify(result.stdout.trim())).resolves.toMatchObject({ subject: 'early' });
+  verifier.close();
+  // The next run finds it and says nothing.
+  expect(await run(['--sub', 'again'], { TMPDIR: own })).toMatchObject({ code: 0, stderr: '' });
+});
+
+test('NODE_ENV=production without JWT_SECRET: exit 1 with a clear line, nothing on stdout, no secret made', async () => {
+  const own = join(tmp, 'production');
+  mkdirSync(own);
+  const result = await run(['--sub', 'alice'], { TMPDIR: own, NODE_ENV: 'production' });
   expect(result.code).toBe(1);
   expect(result.stdout).toBe('');
-  expect(result.stderr).toMatch(/JWT_SECRET is unset and there is no development secret at .*dev-secret/);
+  expect(result.stderr).toBe('token: JWT_SECRET is unset: with NODE_ENV=production there is no development secret; set the JWT_SECRET your gateways use\n');
+  expect(readdirSync(own)).not.toContain(`sse-gateway-${process.getuid!()}`);
+});
+
+test('a development secret open to others: exit 1 naming the file and the fix', async () => {
+  const own = join(tmp, 'open');
+  const dir = join(own, `sse-gateway-${process.getuid!()}`);
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  writeFileSync(join(dir, 'dev-secret'), 'y'.repeat(43), { mode: 0o644 });
+  chmodSync(join(dir, 'dev-secret'), 0o644);
+  const result = await run(['--sub', 'alice'], { TMPDIR: own });
+  expect(result.code).toBe(1);
+  expect(result.stdout).toBe('');
+  expect(result.stderr).toMatch(/^token: JWT_SECRET is unset and the development secret cannot be used: .*dev-secret is open to other users \(mode 644\): chmod 600 /);
+  expect(result.stderr).not.toContain('y'.repeat(43));
 });
 
 test('a public key or JWKS cannot mint: exit 1 naming the variable', async () => {

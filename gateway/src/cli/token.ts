@@ -1,16 +1,18 @@
 // `npm run token -- --sub alice --subscribe 'execution:*' [--publish …] [--ttl 1h]`
 // Mints an HS256 token for development and operations scripts, with JWT_SECRET or, when unset,
-// the secret a running development gateway generated. Prints only the token on stdout.
+// the user's development secret (the one every development gateway verifies with; made here when
+// no gateway has made it yet). Prints only the token on stdout.
 import { parseArgs } from 'node:util';
 import { SignJWT } from 'jose';
 import { isChannelPattern } from '../auth/channel-patterns';
 import { ConfigError, readJwtKey, text } from '../config';
-import { devSecretFile, readDevSecret } from '../dev-secret';
+import { loadDevSecret } from '../dev-secret';
 
 const USAGE = `Usage: npm run token -- --sub <subject> [--subscribe <pattern>]… [--publish <pattern>]… [--ttl 1h]
 
-Mints a JWT the gateway accepts, signed (HS256) with JWT_SECRET or, when it is unset, with the
-development secret of a gateway started by \`npm start\` without a JWT key.
+Mints a JWT the gateway accepts, signed (HS256) with JWT_SECRET or, when it is unset, with your
+development secret: the one every gateway started without a JWT key (npm start, npm run demo)
+verifies with. It is made on first use, by whichever of them runs first.
 
   --sub <subject>        the token's sub (required)
   --subscribe <pattern>  channels it may subscribe to: a channel name or a prefix ending in *
@@ -42,23 +44,29 @@ function patterns(values: string[] | undefined, option: string): string[] {
   return list;
 }
 
-/** The signing secret: JWT_SECRET, else the development secret file. */
-function signingSecret(env: NodeJS.ProcessEnv): Uint8Array {
+/** The signing secret: JWT_SECRET, else the development secret (refused with NODE_ENV=production, like the gateway). */
+function signingSecret(env: NodeJS.ProcessEnv, note: (line: string) => void): Uint8Array {
   const key = readJwtKey(env);
   if (key?.kind === 'secret') return key.secret;
   if (key !== undefined) {
     const variable = key.kind === 'jwks' ? 'JWT_JWKS_URL' : 'JWT_PUBLIC_KEY';
     throw new ConfigError(variable, `${variable} is set: tokens for it are signed with the private key by your identity provider; this tool signs only with JWT_SECRET`);
   }
-  const file = devSecretFile();
-  const secret = readDevSecret(file);
-  if (secret === undefined) {
-    throw new ConfigError('JWT_SECRET', `JWT_SECRET is unset and there is no development secret at ${file}: start the gateway with \`npm start\` first, or set JWT_SECRET`);
+  if (env.NODE_ENV === 'production') {
+    throw new ConfigError('JWT_SECRET', 'JWT_SECRET is unset: with NODE_ENV=production there is no development secret; set the JWT_SECRET your gateways use');
   }
-  return secret;
+  let loaded;
+  try {
+    loaded = loadDevSecret();
+  } catch (error) {
+    throw new ConfigError('JWT_SECRET', `JWT_SECRET is unset and the development secret cannot be used: ${(error as Error).message}`);
+  }
+  if (loaded.created) note(`made the development secret ${loaded.file}; development gateways started without a JWT key use it too`);
+  return loaded.secret;
 }
 
-export async function mintToken(argv: string[], env: NodeJS.ProcessEnv): Promise<string | undefined> {
+/** The token for `argv`, or undefined for --help. `note` receives remarks for stderr. */
+export async function mintToken(argv: string[], env: NodeJS.ProcessEnv, note: (line: string) => void = () => {}): Promise<string | undefined> {
   const { values } = parseArgs({
     args: argv,
     options: {
@@ -76,7 +84,7 @@ export async function mintToken(argv: string[], env: NodeJS.ProcessEnv): Promise
   if (!subject) throw new UsageError('--sub is required');
   const ttl = parseTtl(values.ttl ?? '1h');
   const rights = { subscribe: patterns(values.subscribe, 'subscribe'), publish: patterns(values.publish, 'publish') };
-  const secret = signingSecret(env);
+  const secret = signingSecret(env, note);
   const jwt = new SignJWT({ sse: rights })
     .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
     .setSubject(subject)
@@ -91,7 +99,7 @@ export async function mintToken(argv: string[], env: NodeJS.ProcessEnv): Promise
 
 async function main(): Promise<void> {
   try {
-    const token = await mintToken(process.argv.slice(2), process.env);
+    const token = await mintToken(process.argv.slice(2), process.env, (line) => process.stderr.write(`token: ${line}\n`));
     process.stdout.write(token === undefined ? `${USAGE}\n` : `${token}\n`);
   } catch (error) {
     // parseArgs throws TypeErrors with codes ERR_PARSE_ARGS_* for unknown or malformed options.

@@ -3,7 +3,7 @@ import { CONFIG_VARIABLES, loadConfig, type Config } from '../../../gateway/src/
 
 export { CONFIG_VARIABLES };
 
-/** The gateway's probe routes (SPEC.md, Operations); test/deploy/gateway-routes.test.ts asks a real gateway. */
+/** The gateway's probe routes (docs/endpoints.md); test/deploy/gateway-routes.test.ts asks a real gateway. */
 export const LIVENESS_PATH = '/healthz';
 export const READINESS_PATH = '/readyz';
 export const PROBE_PATHS: readonly string[] = [LIVENESS_PATH, READINESS_PATH];
