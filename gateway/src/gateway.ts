@@ -15,6 +15,7 @@ import { answerClientError } from './http/client-errors';
 import { healthRoutes } from './http/health-routes';
 import { publishRoutes } from './http/publish-route';
 import { corsPolicy } from './http/cors';
+import { acceptStreams } from './http/stream-acceptor';
 import { isStreamRequest, streamRoute } from './http/stream-route';
 import type { Logger } from './logger';
 import { createMetrics, type Metrics } from './metrics';
@@ -76,13 +77,6 @@ export function createGateway(config: Config, options: GatewayOptions): Gateway 
   const parts: GatewayParts = { config, bus, verifier, metrics, logger };
   const cors = config.corsOrigins === undefined ? undefined : corsPolicy(config.corsOrigins);
 
-  const stream = streamRoute({
-    hub, verifier, logger, batcher,
-    clock: heartbeat,
-    maxChannelsPerConnection: config.maxChannelsPerConnection,
-    clientBufferBytes: config.clientBufferBytes,
-    cors,
-  });
   const app = createApp({
     logger,
     cors,
@@ -100,10 +94,22 @@ export function createGateway(config: Config, options: GatewayOptions): Gateway 
   });
   const koa = app.callback();
   const server = createServer(serverTimeouts(config.requestTimeoutMs), (req, res) => {
-    if (isStreamRequest(req)) void stream(req, res);
+    if (isStreamRequest(req)) void stream.fromResponse(req, res);
     else void koa(req, res);
   });
   server.on('clientError', answerClientError);
+  const acceptor = acceptStreams(server, {
+    headTimeoutMs: config.requestTimeoutMs,
+    onStream: (socket, head) => void stream.fromSocket(socket, head),
+  });
+  const stream = streamRoute({
+    hub, verifier, logger, batcher,
+    clock: heartbeat,
+    maxChannelsPerConnection: config.maxChannelsPerConnection,
+    clientBufferBytes: config.clientBufferBytes,
+    cors,
+    handOver: acceptor.handOver,
+  });
 
   async function shutdown(): Promise<void> {
     if (hub.draining) return;
@@ -114,6 +120,7 @@ export function createGateway(config: Config, options: GatewayOptions): Gateway 
     await endSpread([...hub.streams], Math.min(DRAIN_SPREAD_MS, config.shutdownGraceMs / 4));
     const closed = new Promise<void>((resolve) => server.close(() => resolve()));
     server.closeAllConnections();
+    acceptor.close();
     await closed;
     hub.close();
     heartbeat.close();

@@ -6,7 +6,7 @@
 import { compareParts, formatStreamId, parseStreamId, ZERO_ID, type StreamIdParts } from '@sse-gateway/publisher/protocol';
 import { GatewayError } from '../errors';
 import { encodeCursor, type ChannelHash, channelHash } from '../sse/cursor';
-import type { CloseReason, Sink } from '../sse/connection';
+import type { CloseReason, Sink, SinkOwner } from '../sse/connection';
 import type { Deadline } from '../sse/deadlines';
 import { eventFrame, openingFrame, type Frame } from '../sse/frame';
 import type { Channel } from './channel';
@@ -50,7 +50,7 @@ export type Stage = 'waiting' | 'joining' | 'positioning' | 'replaying' | 'live'
 
 const ZERO: StreamIdParts = { ms: 0, seq: 0 };
 
-export class Subscription implements Member {
+export class Subscription implements Member, SinkOwner {
   stage: Stage = 'waiting';
   readonly channels: readonly string[];
   readonly hashes: readonly ChannelHash[];
@@ -99,7 +99,7 @@ export class Subscription implements Member {
    * answer); resolves once live, or once the stream closed at any step.
    */
   async open(): Promise<void> {
-    this.sink.onClose(this.onClose);
+    this.sink.setOwner(this);
     try {
       if (!(await this.prepare())) return;
     } catch (error) {
@@ -319,7 +319,9 @@ export class Subscription implements Member {
     return this.joined[index] as Channel;
   }
 
-  private readonly onClose = (reason: CloseReason): void => this.release(reason);
+  sinkClosed(reason: CloseReason): void {
+    this.release(reason);
+  }
 
   /** Gives back everything taken, once. */
   private release(reason: CloseReason): void {
