@@ -8,15 +8,19 @@ import { mintToken } from '../helpers/tokens';
 import { waitFor } from '../helpers/wait-for';
 
 let gw: TestGateway;
-let port: number;
+/** The same with a short REQUEST_TIMEOUT_MS, for the 408s. */
+let hasty: TestGateway;
 let token: string;
 
 beforeAll(async () => {
-  gw = await startGateway({ REQUEST_TIMEOUT_MS: '1000', HEARTBEAT_MS: '60000' });
-  port = Number(new URL(gw.url).port);
+  gw = await startGateway({ HEARTBEAT_MS: '60000' });
+  hasty = await startGateway({ REQUEST_TIMEOUT_MS: '500' });
   token = await mintToken({ publish: ['*'] });
 });
-afterAll(() => gw.close());
+afterAll(async () => {
+  await gw.close();
+  await hasty.close();
+});
 
 interface Raw {
   socket: Socket;
@@ -24,8 +28,8 @@ interface Raw {
   closed: Promise<void>;
 }
 
-async function raw(): Promise<Raw> {
-  const socket = connect(port, '127.0.0.1');
+async function raw(to: TestGateway = gw): Promise<Raw> {
+  const socket = connect(Number(new URL(to.url).port), '127.0.0.1');
   let text = '';
   socket.setEncoding('latin1');
   socket.on('data', (chunk: string) => (text += chunk));
@@ -83,17 +87,17 @@ test('after a refused stream request (401) the same connection serves /readyz, t
   await waitFor(() => gw.gateway.hub.streams.size === 0, { message: 'the stream to be released' });
 });
 
-test('a head over 16 KB: 431; a head not finished within REQUEST_TIMEOUT_MS: 408; both close the connection', async () => {
+test('a head over 16 KB: 431; a head not finished within REQUEST_TIMEOUT_MS (500 ms here): 408; both close the connection', async () => {
   const big = await raw();
   big.socket.write(`GET /v1/stream?channel=x HTTP/1.1\r\nHost: x\r\nCookie: ${'c'.repeat(17 * 1024)}`);
   await big.closed;
   expect(statuses(big.text())).toEqual([431]);
-  const slow = await raw();
+  const slow = await raw(hasty);
   slow.socket.write('GET /v1/stream?channel=x HTTP/1.1\r\nHost: x\r\n');
   await slow.closed;
   expect(statuses(slow.text())).toEqual([408]);
   expect(slow.text()).toContain('"code":"request_timeout"');
-  const silent = await raw(); // nothing sent at all
+  const silent = await raw(hasty); // nothing sent at all
   await silent.closed;
   expect(statuses(silent.text())).toEqual([408]);
 });

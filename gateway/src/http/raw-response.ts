@@ -1,6 +1,7 @@
 // Responses written straight to a socket, for the requests the gateway reads itself (GET
 // /v1/stream, see stream-acceptor.ts): the stream's head, built mostly once, and JSON errors.
 import { STATUS_CODES } from 'node:http';
+import type { Socket } from 'node:net';
 import { errorResponse } from '../errors';
 
 export const STREAM_HEADERS = {
@@ -35,6 +36,29 @@ export function errorAnswer(error: unknown, headers: Readonly<Record<string, str
 }
 
 /** Header lines, without the one named `except` (said elsewhere). */
+/** How long a connection the gateway closes may take to say goodbye before it is destroyed. */
+const LINGER_MS = 2000;
+
+function ignore(): void {}
+
+/**
+ * Sends `last` (if any) and closes the connection: a FIN, then whatever the client still sends is
+ * read and dropped (closing with unread bytes would reset the connection under the answer), and
+ * the socket is destroyed when the client closes too, or LINGER_MS later. The gateway's server
+ * allows half-open connections, so without this a client that never closes would hold its socket.
+ */
+export function closeConnection(socket: Socket, last?: Buffer | string): void {
+  if (socket.destroyed) return;
+  socket.on('error', ignore);
+  socket.once('end', () => socket.destroy());
+  const timer = setTimeout(() => socket.destroy(), LINGER_MS);
+  timer.unref();
+  socket.once('close', () => clearTimeout(timer));
+  if (last === undefined) socket.end();
+  else socket.end(last);
+  socket.resume();
+}
+
 function lines(headers: Readonly<Record<string, string>>, except?: string): string {
   let text = '';
   for (const name in headers) if (name !== except) text += `${name}: ${headers[name] as string}\r\n`;

@@ -13,7 +13,7 @@ import type { Server } from 'node:http';
 import type { Socket } from 'node:net';
 import { GatewayError } from '../errors';
 import { headEnd, HeadError, MAX_HEAD_BYTES, parseRequestHead, type RequestHead } from './request-head';
-import { errorAnswer } from './raw-response';
+import { closeConnection, errorAnswer } from './raw-response';
 
 const STREAM_PREFIX = Buffer.from('GET /v1/stream', 'latin1');
 const SPACE = 0x20;
@@ -22,14 +22,14 @@ const QUERY = 0x3f;
 export interface StreamAcceptorOptions {
   /** A connection sends its whole request head within this, else 408 (`REQUEST_TIMEOUT_MS`). */
   headTimeoutMs: number;
-  /** A stream request, read: the socket is the callee's now (paused, no listener of ours left). */
+  /** A stream request, read: the socket is the callee's now (no listener of ours left); it must listen in this turn. */
   onStream(socket: Socket, head: RequestHead): void;
 }
 
 export interface StreamAcceptor {
   /** Gives a connection to node:http, for its next request. */
   handOver(socket: Socket, readAhead?: Buffer): void;
-  /** Destroys the connections still sending a head (shutdown). */
+  /** Destroys the connections that are the gateway's, not node:http's (shutdown). */
   close(): void;
 }
 
@@ -37,37 +37,36 @@ export interface StreamAcceptor {
 export function acceptStreams(server: Server, options: StreamAcceptorOptions): StreamAcceptor {
   const httpListeners = server.listeners('connection') as ((socket: Socket) => void)[];
   server.removeAllListeners('connection');
-  const reading = new Set<Socket>();
+  // Connections that are the gateway's (reading a head, or streaming) and not node:http's: on
+  // shutdown node:http closes its own, these are closed here.
+  const owned = new Set<Socket>();
+  function forget(this: Socket): void {
+    owned.delete(this);
+  }
 
   const handOver = (socket: Socket, readAhead?: Buffer): void => {
+    owned.delete(socket);
+    socket.off('close', forget);
     if (readAhead !== undefined && readAhead.length > 0) socket.unshift(readAhead);
+    // The socket is still flowing (never paused on purpose: a 'data' listener would not resume
+    // it, and node:http's parser would never see the bytes put back): node:http takes it from here.
     for (const listener of httpListeners) listener.call(server, socket);
-    // node:http reads new bytes in C++ and only listens for 'data': a socket we paused must flow
-    // again for the bytes put back to reach its parser (a data listener does not resume a
-    // stream paused on purpose).
-    socket.resume();
   };
 
   server.on('connection', (socket: Socket) => {
-    reading.add(socket);
+    owned.add(socket);
+    socket.on('close', forget);
     readHead(socket, options, {
-      other: (bytes) => {
-        reading.delete(socket);
-        handOver(socket, bytes);
-      },
-      stream: (head) => {
-        reading.delete(socket);
-        options.onStream(socket, head);
-      },
-      gone: () => reading.delete(socket),
+      other: (bytes) => handOver(socket, bytes),
+      stream: (head) => options.onStream(socket, head),
     });
   });
 
   return {
     handOver,
     close() {
-      for (const socket of reading) socket.destroy();
-      reading.clear();
+      for (const socket of owned) socket.destroy();
+      owned.clear();
     },
   };
 }
@@ -76,8 +75,6 @@ interface HeadOutcome {
   /** Not a stream request: these bytes were read. */
   other(bytes: Buffer): void;
   stream(head: RequestHead): void;
-  /** Closed, refused or timed out: nothing more to do. */
-  gone(): void;
 }
 
 /**
@@ -94,23 +91,18 @@ function readHead(socket: Socket, options: StreamAcceptorOptions, outcome: HeadO
     options.headTimeoutMs,
   );
 
+  // Whoever takes the socket next adds its listeners in this same turn: no byte is read between.
   const stop = (): void => {
     clearTimeout(timer);
     socket.off('data', onData);
     socket.off('close', onClose);
     socket.off('error', onError);
-    socket.pause();
   };
   const refuse = (error: GatewayError): void => {
     stop();
-    socket.on('error', () => undefined);
-    socket.end(errorAnswer(error, {}, false).bytes);
-    outcome.gone();
+    closeConnection(socket, errorAnswer(error, {}, false).bytes);
   };
-  const onClose = (): void => {
-    stop();
-    outcome.gone();
-  };
+  const onClose = (): void => stop();
   const onError = (): void => {
     socket.destroy();
   };

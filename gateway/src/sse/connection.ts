@@ -9,7 +9,7 @@
 // (a browser reusing a kept-alive connection of an earlier request).
 import type { ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
-import { errorAnswer, STREAM_HEADERS, streamHead } from '../http/raw-response';
+import { closeConnection, errorAnswer, STREAM_HEADERS, streamHead } from '../http/raw-response';
 import { errorResponse } from '../errors';
 import type { Frame } from './frame';
 import type { Beating, HeartbeatClock } from './heartbeat';
@@ -167,7 +167,7 @@ export abstract class Connection implements Sink, Corkable, Beating {
   end(reason: CloseReason): void {
     if (this.closed) return;
     this.markClosed(reason);
-    if (!this.started) this.socket.end();
+    if (!this.started) closeConnection(this.socket);
     else this.finish(reason === 'drain' || reason === 'shutdown');
   }
 
@@ -273,11 +273,9 @@ export class SocketConnection extends Connection {
   private release(keepAlive: boolean): void {
     if (this.socket.destroyed) return;
     if (!keepAlive) {
-      this.socket.on('error', ignore);
-      this.socket.end();
+      closeConnection(this.socket);
       return;
     }
-    this.socket.pause();
     this.handOver(this.socket);
   }
 }
