@@ -50,6 +50,14 @@ export interface Gateway extends GatewayParts {
   shutdown(): Promise<void>;
 }
 
+/**
+ * Connections the kernel may queue before the gateway accepts them (capped by net.core.somaxconn,
+ * 4096 on common distributions). Node's default is 511: when a killed gateway's 10,000 clients
+ * arrive at once, the SYNs beyond it are dropped and retried after 1 s, then 3 s, and the storm
+ * takes many times longer than a paced connect.
+ */
+export const LISTEN_BACKLOG = 4096;
+
 /** Open streams are ended over this window (at most), so their clients don't all reconnect in one instant. */
 const DRAIN_SPREAD_MS = 1000;
 const DRAIN_SLICES = 10;
@@ -139,7 +147,7 @@ export function createGateway(config: Config, options: GatewayOptions): Gateway 
     listen: () =>
       new Promise((resolve, reject) => {
         server.once('error', reject);
-        server.listen(config.port, config.host, () => {
+        server.listen({ port: config.port, host: config.host, backlog: LISTEN_BACKLOG }, () => {
           server.off('error', reject);
           resolve(server.address() as AddressInfo);
         });
