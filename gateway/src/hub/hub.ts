@@ -41,6 +41,8 @@ export interface HubOptions {
 const MAX_PAGE_BYTES = 256 * 1024;
 const MIN_PAGE_BYTES = 16 * 1024;
 const MIN_STALL_MS = 1000;
+/** The wait of a stream arriving while the bus is connected (nearly all): nothing to cancel. */
+const CONNECTED: BusWait = { connected: Promise.resolve(true), cancel: () => undefined };
 /** What an envelope adds to an event's `{channel,type,data}` JSON: its id and time. */
 const ENVELOPE_OVERHEAD = 256;
 /**
@@ -116,6 +118,7 @@ export class Hub implements HubContext {
       channel = created;
     }
     channel.members.add(membership);
+    membership.channel = channel;
     return channel;
   }
 
@@ -150,7 +153,7 @@ export class Hub implements HubContext {
    * makes a browser's EventSource give up for good).
    */
   whenBusConnected(): BusWait {
-    if (this.bus.connected) return { connected: Promise.resolve(true), cancel: () => undefined };
+    if (this.bus.connected) return CONNECTED;
     let waiter: ((connected: boolean) => void) | undefined;
     let timer: NodeJS.Timeout | undefined;
     const connected = new Promise<boolean>((resolve) => {
