@@ -75,7 +75,7 @@ export function othersIn(results: BenchResults): (typeof OTHERS)[number][] {
 export function comparisons(results: BenchResults): Comparison[] {
   const present = othersIn(results);
   return results.scenarios
-    .filter((s) => s.target === 'gateway' && s.scenario !== 'idle')
+    .filter((s) => s.target === 'gateway' && (s.scenario === 'broadcast' || s.scenario === 'channels'))
     .map((gateway) => ({
       title: `${gateway.label}${present.length > 0 ? ` vs ${present.map((o) => `${o.title} (HTTP POST per event)`).join(' and ')}` : ''}`,
       gateway,
