@@ -35,12 +35,14 @@ export function reconnectDelay(policy: ReconnectPolicy, retryMs: number, failure
 }
 
 /**
- * The next gateway in a round-robin rotation, never the one the client just left (dead or
- * draining): a load balancer's round robin that has marked that upstream down.
+ * The next gateway in a round-robin rotation over the others than the one the client just left
+ * (dead or draining): a load balancer's round robin once it has marked that upstream down, so the
+ * clients of a gateway spread evenly over the rest.
  */
 export function nextGateway(rotation: number, gateways: number, leaving: number): number {
-  const pick = rotation % gateways;
-  return pick === leaving && gateways > 1 ? (pick + 1) % gateways : pick;
+  if (gateways < 2) return 0;
+  const pick = rotation % (gateways - 1);
+  return pick >= leaving ? pick + 1 : pick;
 }
 
 /** A small deterministic PRNG (mulberry32): the same jitter on every run for the same client. */
