@@ -72,14 +72,15 @@ export class SseReader {
         i++;
         this.skipCrlf--;
       } else {
-        const eol = text.indexOf('\r\n', i);
+        // The size line ends at its LF: a read may end between its CR and LF.
+        const eol = text.indexOf('\n', i);
         if (eol < 0) {
           this.sizeLine += text.slice(i);
           return;
         }
-        const size = parseInt(this.sizeLine + text.slice(i, eol), 16);
+        const size = parseInt(this.sizeLine + text.slice(i, eol), 16); // parseInt stops at the CR
         this.sizeLine = '';
-        i = eol + 2;
+        i = eol + 1;
         if (size > 0) this.chunkLeft = size;
         else {
           this.skipCrlf = 2; // last chunk: the stream ends
