@@ -24,12 +24,13 @@ export interface Fleet {
 export type StartGateway = (scenario: string, port: number) => Promise<GatewayProcess>;
 
 export async function startFleet(count: number, start: StartGateway, jwtSecret: string, scenario = 'storm'): Promise<Fleet> {
-  const gateways: (GatewayProcess | undefined)[] = [];
-  try {
-    for (let i = 0; i < count; i++) gateways.push(await start(`${scenario}-${i + 1}`, 0));
-  } catch (error) {
+  // Started together: each takes a second or two to load and connect to Redis.
+  const starting = await Promise.allSettled(Array.from({ length: count }, (_, i) => start(`${scenario}-${i + 1}`, 0)));
+  const gateways: (GatewayProcess | undefined)[] = starting.map((s) => (s.status === 'fulfilled' ? s.value : undefined));
+  const failed = starting.find((s) => s.status === 'rejected');
+  if (failed) {
     await Promise.allSettled(gateways.map((g) => g && stopProcess(g.child)));
-    throw error;
+    throw failed.reason;
   }
   const ports = gateways.map((g) => g!.port);
   const down = async (i: number, signal: 'SIGKILL' | 'SIGTERM'): Promise<void> => {

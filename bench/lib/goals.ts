@@ -176,6 +176,8 @@ function lossRow(results: BenchResults): GoalRow {
   return { goal: 'no event lost in any step', gateway: figure('gateway'), met: count('gateway') > 0 ? losses('gateway').length === 0 : undefined, others: othersOf(results, figure) };
 }
 
+const rateOf = (step: StepResult | undefined): string => (step ? `${step.rate} msg/s` : 'none');
+
 export function goalRows(results: BenchResults): GoalRow[] {
   const broadcast1k = (target: Target, path?: Path): StepResult | undefined => highestRate(ladder(results, target, 'broadcast 1000 ', path));
   const b1 = ladder(results, 'gateway', 'broadcast 1000 ', 'sdk');
@@ -192,9 +194,9 @@ export function goalRows(results: BenchResults): GoalRow[] {
     aheadRow(results, '10k channels × 1 sub: ≥ 3× Nchan\'s deliveries/s without loss', 'channels ', throughput, 3, (s) => s.deliveriesPerSecond, 'deliveries/s'),
     {
       goal: `broadcast to 1k subs: ≥ 200 msg/s with p99 < ${LATENCY_LIMIT_MS} ms (absolute, from the first targets)`,
-      gateway: b1 ? `SDK ${broadcast1k('gateway', 'sdk')?.rate ?? 'none'} msg/s; HTTP ${broadcast1k('gateway', 'gateway-http')?.rate ?? 'none'} msg/s` : 'not run',
+      gateway: b1 ? `SDK ${rateOf(broadcast1k('gateway', 'sdk'))}; HTTP ${rateOf(broadcast1k('gateway', 'gateway-http'))}` : 'not run',
       met: b1 ? ((broadcast1k('gateway', 'sdk')?.rate as number | undefined) ?? 0) >= 200 : undefined,
-      others: othersOf(results, (t) => `${broadcast1k(t)?.rate ?? 'none'} msg/s`),
+      others: othersOf(results, (t) => rateOf(broadcast1k(t))),
     },
     lossRow(results),
   ];

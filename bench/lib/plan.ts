@@ -33,7 +33,7 @@ export function makePlan(quick: boolean, openFileLimit: number): Plan {
       channels: { count: 2000, rates: [1000, 5000], max: true },
       padBytes: 64,
       p99LimitMs: 100,
-      replay: { events: 1000, eventBytes: 15_000, readers: 20, witnessRate: 10, baselineMs: 3000 },
+      replay: { events: 1000, eventBytes: 15_000, readers: 20, witnessRate: 10, baselineMs: 2000 },
       storm: { clients: Math.min(1500, big), gateways: 3, rate: 2 },
     };
   }

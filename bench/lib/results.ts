@@ -97,6 +97,8 @@ export interface StormStep {
   fromSignalSeconds: number;
   /** The first reconnect attempt → the last moved client resumed and caught up: the storm itself. */
   stormSeconds: number;
+  /** The first reconnect attempt → the last moved client's stream open (its 200), before catching up. */
+  resumedSeconds: number;
   /** What the paced connect took for as many clients (moved ÷ paced connects/s). */
   pacedSeconds: number;
   lost: number;

@@ -61,7 +61,7 @@ const rss = (step: StormStep): string => step.rssPeakBytes.map((peak, i) => `${m
 
 function stormRow(step: StormStep): string[] {
   return [
-    step.label, String(step.moved), `${step.resumed}/${step.caughtUp}`, f(step.fromSignalSeconds, 2), f(step.stormSeconds, 2), f(step.pacedSeconds, 2),
+    step.label, String(step.moved), `${step.resumed}/${step.caughtUp}`, f(step.fromSignalSeconds, 2), `${f(step.resumedSeconds, 2)} / ${f(step.stormSeconds, 2)}`, f(step.pacedSeconds, 2),
     step.pacedSeconds > 0 && step.moved > 0 ? `${f(step.stormSeconds / step.pacedSeconds, 2)}×` : '–',
     `${step.lost} / ${step.duplicated}`, latency(step.stable), f(step.movedLatency.p99, 0), rss(step), step.perGateway.join(' / '),
   ];
@@ -74,11 +74,11 @@ export function stormTables(results: BenchResults, storm: StormResult): ReportTa
   const odd = storm.steps.filter((s) => s.gapNotices + s.refused > 0).map((s) => `${s.label}: ${s.gapNotices} gateway.gap notices, ${s.refused} refused reconnects`);
   return [{
     title: `storm: ${storm.clients} clients with cursors on ${storm.gateways} gateways (no load balancer), one channel at ${storm.rate} msg/s`,
-    header: ['fault', 'moved', 'resumed / caught up', 'signal → all back s', 'storm s', 'paced s', 'storm ÷ paced', 'lost / dup', 'others p50 / p99 / max ms', 'moved p99 ms', 'RSS MB per gateway, before→peak', 'streams per gateway after'],
+    header: ['fault', 'moved', 'resumed / caught up', 'signal → all back s', 'storm s: all open / caught up', 'paced s', 'storm ÷ paced', 'lost / dup', 'others p50 / p99 / max ms', 'moved p99 ms', 'RSS MB per gateway, before→peak', 'streams per gateway after'],
     rows: storm.steps.map(stormRow),
     notes: [
       `paced connect: ${c.ok} clients in ${f(c.seconds, 2)} s (${f(c.perSecond, 0)}/s; ${c.perGateway.join(' / ')} per gateway)${c.failed > 0 ? `, ${c.failed} failed: ${c.errors.join(', ')}` : ''}`,
-      `reconnect: ${policy}, to the next gateway of a round robin without the one it left. storm s: first reconnect attempt → last moved client resumed and caught up; paced s: the paced connect's time for as many clients; others: latency of the clients that were not moved in that window; moved p99 includes the events replayed to the moved clients.`,
+      `reconnect: ${policy}, to the next gateway of a round robin without the one it left. storm s: first reconnect attempt → the last moved client's stream open / resumed and caught up; paced s: the paced connect's time for as many clients; others: latency of the clients that were not moved in that window; moved p99 includes the events replayed to the moved clients.`,
       `published ${storm.published} events${storm.publishFailed > 0 ? ` (${storm.publishFailed} failed)` : ''}; after the last fault every client had all of them${storm.behindAtEnd > 0 ? ` except ${storm.behindAtEnd} events` : ''}`,
       ...unsettled,
       ...odd,

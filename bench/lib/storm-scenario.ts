@@ -66,6 +66,7 @@ async function measureFault(context: Context, pool: StormPool, fleet: Fleet, pac
     moved: counts.moved, resumed: counts.resumed, caughtUp: counts.caughtUp, unsettled: stats.unsettled,
     fromSignalSeconds: counts.moved > 0 ? (last - signalAt) / 1000 : 0,
     stormSeconds: counts.moved > 0 && counts.firstAttemptAt > 0 ? (last - counts.firstAttemptAt) / 1000 : 0,
+    resumedSeconds: counts.moved > 0 && counts.firstAttemptAt > 0 ? (counts.lastResumedAt - counts.firstAttemptAt) / 1000 : 0,
     pacedSeconds: counts.moved / pacedPerSecond,
     lost: counts.lost, duplicated: counts.duplicated, gapNotices: counts.gapNotices, refused: counts.refused,
     stable: stats.stable.summary(), movedLatency: stats.moved.summary(),

@@ -53,7 +53,7 @@ export function replayResult(): ReplayResult {
 function stormStep(label: string, signal: StormStep['signal'], gateway: number, moved: number, stormSeconds: number): StormStep {
   return {
     label, signal, gateway, moved, resumed: moved, caughtUp: moved, unsettled: 0,
-    fromSignalSeconds: stormSeconds + 2, stormSeconds, pacedSeconds: moved / 3000,
+    fromSignalSeconds: stormSeconds + 2, stormSeconds, resumedSeconds: stormSeconds - 0.1, pacedSeconds: moved / 3000,
     lost: 0, duplicated: 0, gapNotices: 0, refused: 0, stable: summary(120), movedLatency: summary(2500),
     rssBeforeBytes: [100e6, 100e6, 100e6], rssPeakBytes: [100e6, 140e6, 130e6], perGateway: [0, 5000, 5000], cpu,
   };

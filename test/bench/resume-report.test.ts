@@ -10,7 +10,7 @@ describe('the storm table', () => {
     expect(table!.header).toHaveLength(table!.rows[0]!.length);
     expect(table!.rows.map((r) => r[0])).toEqual(['SIGKILL gateway 1', 'SIGTERM gateway 2', 'SIGTERM gateway 3', 'SIGTERM gateway 1']);
     expect(table!.rows[0]).toEqual([
-      'SIGKILL gateway 1', '3334', '3334/3334', '3.40', '1.40', '1.11', '1.26×', '0 / 0', '30.0 / 120.0 / 180', '2500', '95→95, 95→134, 95→124', '0 / 5000 / 5000',
+      'SIGKILL gateway 1', '3334', '3334/3334', '3.40', '1.30 / 1.40', '1.11', '1.26×', '0 / 0', '30.0 / 120.0 / 180', '2500', '95→95, 95→134, 95→124', '0 / 5000 / 5000',
     ]);
     expect(table!.notes[0]).toBe('paced connect: 10000 clients in 3.33 s (3000/s; 3334 / 3333 / 3333 per gateway)');
     expect(table!.notes.join('\n')).toMatch(/exactly the stream's retry: \(a browser's EventSource\)/);
@@ -59,7 +59,7 @@ describe('in the reports', () => {
       expect(terminal).toContain(t.title);
       expect(markdown).toContain(`**${t.title}**`);
     }
-    expect(markdown).toContain('| SIGKILL gateway 1 | 3334 | 3334/3334 | 3.40 | 1.40 | 1.11 | 1.26× |');
+    expect(markdown).toContain('| SIGKILL gateway 1 | 3334 | 3334/3334 | 3.40 | 1.30 / 1.40 | 1.11 | 1.26× |');
     expect(terminal).toContain('  3 of 10000 clients failed to connect: HTTP 503');
     expect(markdown).toContain('- 3 of 10000 clients failed to connect: HTTP 503');
   });
