@@ -70,6 +70,8 @@ export interface PublisherInit {
   channels: { mode: 'one'; name: string } | { mode: 'each'; prefix: string; count: number };
   /** Bytes of padding in each event's data. */
   padBytes: number;
+  /** History kept per channel by the SDK path (default 100, as Nchan's message buffer). */
+  historyMaxLen?: number;
 }
 
 /** Publish at `rate` events/s (or as fast as possible) for `durationMs`. */

@@ -104,8 +104,9 @@ export interface StormStep {
   lost: number;
   duplicated: number;
   gapNotices: number;
-  /** Reconnects answered with an error (e.g. 503 while draining) or refused. */
+  /** Reconnects answered with an error (e.g. 503 while draining) or refused, and by reason. */
   refused: number;
+  refusals: Record<string, number>;
   /** Clients not moved in the step, and the moved ones (their resumed events included). */
   stable: LatencySummary;
   movedLatency: LatencySummary;

@@ -71,7 +71,8 @@ export function stormTables(results: BenchResults, storm: StormResult): ReportTa
   const c = storm.connect;
   const policy = storm.policy === 'eventsource' ? "each client waits exactly the stream's retry: (a browser's EventSource)" : "each client waits a full-jitter backoff on the stream's retry: (@sse-gateway/client)";
   const unsettled = storm.steps.filter((s) => s.unsettled > 0).map((s) => `${s.label}: ${s.unsettled} clients had not resumed and caught up when the step gave up`);
-  const odd = storm.steps.filter((s) => s.gapNotices + s.refused > 0).map((s) => `${s.label}: ${s.gapNotices} gateway.gap notices, ${s.refused} refused reconnects`);
+  const odd = storm.steps.filter((s) => s.gapNotices + s.refused > 0).map((s) =>
+    `${s.label}: ${s.gapNotices} gateway.gap notices, ${s.refused} failed reconnects${s.refused > 0 ? ` (${Object.entries(s.refusals).sort((a, b) => b[1] - a[1]).map(([why, n]) => `${n} ${why}`).join(', ')})` : ''}`);
   return [{
     title: `storm: ${storm.clients} clients with cursors on ${storm.gateways} gateways (no load balancer), one channel at ${storm.rate} msg/s`,
     header: ['fault', 'moved', 'resumed / caught up', 'signal → all back s', 'storm s: all open / caught up', 'paced s', 'storm ÷ paced', 'lost / dup', 'others p50 / p99 / max ms', 'moved p99 ms', 'RSS MB per gateway, before→peak', 'streams per gateway after'],

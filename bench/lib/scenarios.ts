@@ -151,9 +151,9 @@ export function pathLabel(mode: PublishMode, target = 'nchan'): string {
   return target === 'bare' ? 'POST /pub' : 'Nchan HTTP publisher';
 }
 
-export async function initPublisher(context: Context, path: { mode: PublishMode; baseUrl: string; token?: string }, channels: Channels): Promise<void> {
+export async function initPublisher(context: Context, path: { mode: PublishMode; baseUrl: string; token?: string }, channels: Channels, historyMaxLen?: number): Promise<void> {
   const reply = await context.publisher.call({
-    t: 'init', mode: path.mode, redisUrl: context.redis.url, schemasDir: SCHEMAS_DIR, baseUrl: path.baseUrl, token: path.token, channels, padBytes: context.plan.padBytes,
+    t: 'init', mode: path.mode, redisUrl: context.redis.url, schemasDir: SCHEMAS_DIR, baseUrl: path.baseUrl, token: path.token, channels, padBytes: context.plan.padBytes, historyMaxLen,
   });
   if (reply.t !== 'ready') throw new Error(`publisher: ${reply.t === 'error' ? reply.message : reply.t}`);
 }

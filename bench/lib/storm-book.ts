@@ -73,6 +73,8 @@ export interface WindowCounts {
   gapNotices: number;
   /** Non-200 answers to a reconnect (e.g. 503 while draining) and failed connects. */
   refused: number;
+  /** The same by reason: "HTTP 503", "ECONNREFUSED", "timeout", "closed" (before the headers)… */
+  refusals: Record<string, number>;
   /** Epoch ms of the window's first reconnect attempt, last resume and last catch-up (0: none). */
   firstAttemptAt: number;
   lastResumedAt: number;
@@ -80,7 +82,7 @@ export interface WindowCounts {
 }
 
 export function emptyCounts(): WindowCounts {
-  return { moved: 0, resumed: 0, caughtUp: 0, lost: 0, duplicated: 0, gapNotices: 0, refused: 0, firstAttemptAt: 0, lastResumedAt: 0, lastCaughtUpAt: 0 };
+  return { moved: 0, resumed: 0, caughtUp: 0, lost: 0, duplicated: 0, gapNotices: 0, refused: 0, refusals: {}, firstAttemptAt: 0, lastResumedAt: 0, lastCaughtUpAt: 0 };
 }
 
 /** Sums the counts of several processes (times: the earliest first attempt, the latest others). */
@@ -94,6 +96,7 @@ export function mergeCounts(all: WindowCounts[]): WindowCounts {
     out.duplicated += c.duplicated;
     out.gapNotices += c.gapNotices;
     out.refused += c.refused;
+    for (const [reason, n] of Object.entries(c.refusals)) out.refusals[reason] = (out.refusals[reason] ?? 0) + n;
     if (c.firstAttemptAt > 0 && (out.firstAttemptAt === 0 || c.firstAttemptAt < out.firstAttemptAt)) out.firstAttemptAt = c.firstAttemptAt;
     out.lastResumedAt = Math.max(out.lastResumedAt, c.lastResumedAt);
     out.lastCaughtUpAt = Math.max(out.lastCaughtUpAt, c.lastCaughtUpAt);
@@ -151,8 +154,10 @@ export class ClientBook {
   }
 
   /** A reconnect failed (refused, non-200): the client policy backs off further. */
-  refused(): void {
-    this.window.counts.refused++;
+  refused(reason: string): void {
+    const counts = this.window.counts;
+    counts.refused++;
+    counts.refusals[reason] = (counts.refusals[reason] ?? 0) + 1;
     this.failures++;
   }
 

@@ -59,7 +59,7 @@ function stream(client: Client, first: boolean, settle: (error: string | undefin
     settle(error);
     if (closing || (first && !wasOpen)) return;
     if (wasOpen) client.book.closed();
-    else client.book.refused();
+    else client.book.refused(error);
     schedule(client);
   };
   const onBlock = (block: SseBlock): void => {

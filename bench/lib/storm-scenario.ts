@@ -14,6 +14,7 @@ import type { ReconnectPolicy } from './storm-book';
 import { StormPool, type StormStats } from './storm-pool';
 
 const CHANNEL = 'bench-storm';
+const STORM_HISTORY = 1000;
 /** A fault's clients must all have resumed and caught up within this, or the step says how many did not. */
 const STEP_LIMIT_MS = 90_000;
 const POLL_MS = 100;
@@ -68,7 +69,7 @@ async function measureFault(context: Context, pool: StormPool, fleet: Fleet, pac
     stormSeconds: counts.moved > 0 && counts.firstAttemptAt > 0 ? (last - counts.firstAttemptAt) / 1000 : 0,
     resumedSeconds: counts.moved > 0 && counts.firstAttemptAt > 0 ? (counts.lastResumedAt - counts.firstAttemptAt) / 1000 : 0,
     pacedSeconds: counts.moved / pacedPerSecond,
-    lost: counts.lost, duplicated: counts.duplicated, gapNotices: counts.gapNotices, refused: counts.refused,
+    lost: counts.lost, duplicated: counts.duplicated, gapNotices: counts.gapNotices, refused: counts.refused, refusals: counts.refusals,
     stable: stats.stable.summary(), movedLatency: stats.moved.summary(),
     rssBeforeBytes: rssBefore, rssPeakBytes: rssPeak, perGateway: stats.perGateway,
     cpu: meter(),
@@ -109,7 +110,8 @@ export async function stormScenario(context: Context, policy: ReconnectPolicy): 
     const pacedPerSecond = opened.ok / Math.max(opened.seconds, 1e-6);
     progress.tick();
 
-    await initPublisher(context, { mode: 'sdk', baseUrl: fleet.url(0) }, { mode: 'one', name: CHANNEL });
+    // The product's default history (1,000 events: over 8 minutes at this rate) covers every fault.
+    await initPublisher(context, { mode: 'sdk', baseUrl: fleet.url(0) }, { mode: 'one', name: CHANNEL }, STORM_HISTORY);
     pacer = startPacer(context.publisher, rate);
     const storm: StormResult = {
       kind: 'storm', clients, gateways, rate, policy,

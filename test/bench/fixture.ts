@@ -54,7 +54,7 @@ function stormStep(label: string, signal: StormStep['signal'], gateway: number, 
   return {
     label, signal, gateway, moved, resumed: moved, caughtUp: moved, unsettled: 0,
     fromSignalSeconds: stormSeconds + 2, stormSeconds, resumedSeconds: stormSeconds - 0.1, pacedSeconds: moved / 3000,
-    lost: 0, duplicated: 0, gapNotices: 0, refused: 0, stable: summary(120), movedLatency: summary(2500),
+    lost: 0, duplicated: 0, gapNotices: 0, refused: 0, refusals: {}, stable: summary(120), movedLatency: summary(2500),
     rssBeforeBytes: [100e6, 100e6, 100e6], rssPeakBytes: [100e6, 140e6, 130e6], perGateway: [0, 5000, 5000], cpu,
   };
 }

@@ -21,10 +21,11 @@ describe('the storm table', () => {
     const storm = stormResult();
     storm.steps[1]!.unsettled = 12;
     storm.steps[2]!.refused = 3;
+    storm.steps[2]!.refusals = { timeout: 1, 'HTTP 503': 2 };
     storm.behindAtEnd = 4;
     const notes = stormTables(benchResults(), storm)[0]!.notes.join('\n');
     expect(notes).toContain('SIGTERM gateway 2: 12 clients had not resumed and caught up when the step gave up');
-    expect(notes).toContain('SIGTERM gateway 3: 0 gateway.gap notices, 3 refused reconnects');
+    expect(notes).toContain('SIGTERM gateway 3: 0 gateway.gap notices, 3 failed reconnects (2 HTTP 503, 1 timeout)');
     expect(notes).toContain('every client had all of them except 4 events');
   });
 });

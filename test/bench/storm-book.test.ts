@@ -64,10 +64,12 @@ describe('a client across reconnects', () => {
   test('refused attempts count and grow the backoff; an open stream resets it', () => {
     const { window, book } = setup();
     book.closed();
-    book.refused();
-    book.refused();
-    expect(book.failures).toBe(2);
-    expect(window.counts.refused).toBe(2);
+    book.refused('HTTP 503');
+    book.refused('ECONNREFUSED');
+    book.refused('HTTP 503');
+    expect(book.failures).toBe(3);
+    expect(window.counts.refused).toBe(3);
+    expect(window.counts.refusals).toEqual({ 'HTTP 503': 2, ECONNREFUSED: 1 });
     book.opened(1, 0);
     expect(book.failures).toBe(0);
   });
@@ -93,10 +95,12 @@ describe('a client across reconnects', () => {
 
 describe('merging the processes\' counts', () => {
   test('sums the counts, keeps the earliest attempt and the latest resume and catch-up', () => {
-    const a = { ...emptyCounts(), moved: 2, resumed: 2, caughtUp: 2, firstAttemptAt: 200, lastResumedAt: 300, lastCaughtUpAt: 400 };
-    const b = { ...emptyCounts(), moved: 1, resumed: 1, caughtUp: 1, lost: 1, firstAttemptAt: 150, lastResumedAt: 350, lastCaughtUpAt: 360 };
+    const a = { ...emptyCounts(), moved: 2, resumed: 2, caughtUp: 2, refused: 1, refusals: { timeout: 1 }, firstAttemptAt: 200, lastResumedAt: 300, lastCaughtUpAt: 400 };
+    const b = { ...emptyCounts(), moved: 1, resumed: 1, caughtUp: 1, lost: 1, refused: 2, refusals: { timeout: 1, 'HTTP 503': 1 }, firstAttemptAt: 150, lastResumedAt: 350, lastCaughtUpAt: 360 };
     const idle = emptyCounts();
-    expect(mergeCounts([a, idle, b])).toEqual({ ...emptyCounts(), moved: 3, resumed: 3, caughtUp: 3, lost: 1, firstAttemptAt: 150, lastResumedAt: 350, lastCaughtUpAt: 400 });
+    expect(mergeCounts([a, idle, b])).toEqual({
+      ...emptyCounts(), moved: 3, resumed: 3, caughtUp: 3, lost: 1, refused: 3, refusals: { timeout: 2, 'HTTP 503': 1 }, firstAttemptAt: 150, lastResumedAt: 350, lastCaughtUpAt: 400,
+    });
   });
 });
 
