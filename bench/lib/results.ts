@@ -107,6 +107,8 @@ export interface StormStep {
   /** Reconnects answered with an error (e.g. 503 while draining) or refused, and by reason. */
   refused: number;
   refusals: Record<string, number>;
+  /** Connections the kernel dropped on full listen queues during the step (machine-wide counter). */
+  listenOverflows: number;
   /** Clients not moved in the step, and the moved ones (their resumed events included). */
   stable: LatencySummary;
   movedLatency: LatencySummary;
@@ -123,7 +125,7 @@ export interface StormResult {
   gateways: number;
   rate: number;
   policy: 'eventsource' | 'client';
-  connect: { ok: number; failed: number; errors: string[]; seconds: number; perSecond: number; perGateway: number[] };
+  connect: { ok: number; failed: number; errors: string[]; seconds: number; perSecond: number; perGateway: number[]; listenOverflows: number };
   steps: StormStep[];
   published: number;
   publishFailed: number;

@@ -8,7 +8,7 @@ import os from 'node:os';
 import type { Fleet } from './fleet';
 import { initPublisher, CONNECT_CONCURRENCY, CONNECT_TIMEOUT_MS, type Context } from './scenarios';
 import { startPacer, type Pacer } from './pacer';
-import { cpuMeter, sleep } from './proc';
+import { cpuMeter, listenOverflows, sleep } from './proc';
 import type { ScenarioResult, StormResult, StormStep } from './results';
 import type { ReconnectPolicy } from './storm-book';
 import { StormPool, type StormStats } from './storm-pool';
@@ -46,6 +46,7 @@ async function measureFault(context: Context, pool: StormPool, fleet: Fleet, pac
   const rssPeak = [...rssBefore];
   const sampler = setInterval(() => rssBefore.forEach((_, i) => (rssPeak[i] = Math.max(rssPeak[i]!, fleet.rss(i)))), POLL_MS);
   const meter = cpuMeter({ ...context.groups, gateway: () => fleet.pids(), 'storm clients': () => pool.pids() });
+  const overflowsBefore = listenOverflows();
   const signalAt = performance.timeOrigin + performance.now();
   let actedAt: number | undefined;
   const acting = fault.act().then(() => (actedAt = performance.now()));
@@ -70,6 +71,7 @@ async function measureFault(context: Context, pool: StormPool, fleet: Fleet, pac
     resumedSeconds: counts.moved > 0 && counts.firstAttemptAt > 0 ? (counts.lastResumedAt - counts.firstAttemptAt) / 1000 : 0,
     pacedSeconds: counts.moved / pacedPerSecond,
     lost: counts.lost, duplicated: counts.duplicated, gapNotices: counts.gapNotices, refused: counts.refused, refusals: counts.refusals,
+    listenOverflows: listenOverflows() - overflowsBefore,
     stable: stats.stable.summary(), movedLatency: stats.moved.summary(),
     rssBeforeBytes: rssBefore, rssPeakBytes: rssPeak, perGateway: stats.perGateway,
     cpu: meter(),
@@ -101,11 +103,13 @@ export async function stormScenario(context: Context, policy: ReconnectPolicy): 
   try {
     progress.show(`gateway: storm: opening ${clients} connections on ${gateways} gateways`);
     const meter = cpuMeter({ ...context.groups, gateway: () => fleet.pids(), 'storm clients': () => pool.pids() });
+    const overflowsBefore = listenOverflows();
     const opened = await pool.open({
       hosts: target.stream().hosts, ports: fleet.ports, total: clients, channel: CHANNEL, jwtSecret: fleet.jwtSecret,
       concurrency: CONNECT_CONCURRENCY, timeoutMs: CONNECT_TIMEOUT_MS, policy,
     });
     meter();
+    const connectOverflows = listenOverflows() - overflowsBefore;
     if (opened.failed > 0) result.notes.push(`${opened.failed} of ${clients} clients failed to connect: ${opened.errors.join(', ')}`);
     const pacedPerSecond = opened.ok / Math.max(opened.seconds, 1e-6);
     progress.tick();
@@ -115,7 +119,7 @@ export async function stormScenario(context: Context, policy: ReconnectPolicy): 
     pacer = startPacer(context.publisher, rate);
     const storm: StormResult = {
       kind: 'storm', clients, gateways, rate, policy,
-      connect: { ...opened, perSecond: pacedPerSecond, perGateway: (await pool.stats()).perGateway },
+      connect: { ...opened, perSecond: pacedPerSecond, perGateway: (await pool.stats()).perGateway, listenOverflows: connectOverflows },
       steps: [], published: 0, publishFailed: 0, behindAtEnd: 0,
     };
     result.storm = storm;

@@ -54,7 +54,7 @@ function stormStep(label: string, signal: StormStep['signal'], gateway: number, 
   return {
     label, signal, gateway, moved, resumed: moved, caughtUp: moved, unsettled: 0,
     fromSignalSeconds: stormSeconds + 2, stormSeconds, resumedSeconds: stormSeconds - 0.1, pacedSeconds: moved / 3000,
-    lost: 0, duplicated: 0, gapNotices: 0, refused: 0, refusals: {}, stable: summary(120), movedLatency: summary(2500),
+    lost: 0, duplicated: 0, gapNotices: 0, refused: 0, refusals: {}, listenOverflows: 0, stable: summary(120), movedLatency: summary(2500),
     rssBeforeBytes: [100e6, 100e6, 100e6], rssPeakBytes: [100e6, 140e6, 130e6], perGateway: [0, 5000, 5000], cpu,
   };
 }
@@ -63,7 +63,7 @@ function stormStep(label: string, signal: StormStep['signal'], gateway: number, 
 export function stormResult(): StormResult {
   return {
     kind: 'storm', clients: 10_000, gateways: 3, rate: 2, policy: 'eventsource',
-    connect: { ok: 10_000, failed: 0, errors: [], seconds: 10_000 / 3000, perSecond: 3000, perGateway: [3334, 3333, 3333] },
+    connect: { ok: 10_000, failed: 0, errors: [], seconds: 10_000 / 3000, perSecond: 3000, perGateway: [3334, 3333, 3333], listenOverflows: 0 },
     steps: [
       stormStep('SIGKILL gateway 1', 'SIGKILL', 1, 3334, 1.4),
       stormStep('SIGTERM gateway 2', 'SIGTERM', 2, 5000, 2.1),

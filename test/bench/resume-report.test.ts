@@ -12,7 +12,7 @@ describe('the storm table', () => {
     expect(table!.rows[0]).toEqual([
       'SIGKILL gateway 1', '3334', '3334/3334', '3.40', '1.30 / 1.40', '1.11', '1.26×', '0 / 0', '30.0 / 120.0 / 180', '2500', '95→95, 95→134, 95→124', '0 / 5000 / 5000',
     ]);
-    expect(table!.notes[0]).toBe('paced connect: 10000 clients in 3.33 s (3000/s; 3334 / 3333 / 3333 per gateway)');
+    expect(table!.notes[0]).toBe('paced connect: 10000 clients in 3.33 s (3000/s; 3334 / 3333 / 3333 per gateway); listen-queue overflows: 0');
     expect(table!.notes.join('\n')).toMatch(/exactly the stream's retry: \(a browser's EventSource\)/);
     expect(table!.notes.at(-1)).toBe('Nchan, bare node:http: n/a (no resume from a cursor; the scenario runs on the gateway only)');
   });
@@ -23,10 +23,12 @@ describe('the storm table', () => {
     storm.steps[2]!.refused = 3;
     storm.steps[2]!.refusals = { timeout: 1, 'HTTP 503': 2 };
     storm.behindAtEnd = 4;
+    storm.steps[0]!.listenOverflows = 812;
     const notes = stormTables(benchResults(), storm)[0]!.notes.join('\n');
     expect(notes).toContain('SIGTERM gateway 2: 12 clients had not resumed and caught up when the step gave up');
     expect(notes).toContain('SIGTERM gateway 3: 0 gateway.gap notices, 3 failed reconnects (2 HTTP 503, 1 timeout)');
     expect(notes).toContain('every client had all of them except 4 events');
+    expect(notes).toContain('(the kernel\'s TcpExt ListenOverflows, machine-wide): SIGKILL gateway 1 812, SIGTERM gateway 2 0,');
   });
 });
 
