@@ -114,7 +114,7 @@ function stormRow(results: BenchResults): GoalRow {
   if (!storm || !kill) return { goal, gateway: 'not run', met: undefined, others };
   const ratio = kill.stormSeconds / kill.pacedSeconds;
   const lost = storm.steps.reduce((sum, s) => sum + s.lost + s.duplicated, 0) + storm.behindAtEnd;
-  const unsettled = storm.steps.reduce((sum, s) => sum + s.unsettled, 0);
+  const unsettled = storm.steps.reduce((sum, s) => sum + s.unsettled, 0) + storm.notBackAtEnd;
   return {
     goal,
     gateway: `${kill.moved} clients in ${kill.stormSeconds.toFixed(2)} s vs ${kill.pacedSeconds.toFixed(2)} s paced (${times(ratio)}); ` +

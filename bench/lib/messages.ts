@@ -127,7 +127,7 @@ export interface StormStatsReport {
   /** Open streams per gateway (the fleet's order). */
   perGateway: number[];
   maxSeq: number;
-  /** With `finalSeq`: events the clients still miss, summed. */
+  /** With `finalSeq`: events the open clients still miss, summed. */
   behind: number;
 }
 

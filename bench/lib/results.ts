@@ -129,8 +129,10 @@ export interface StormResult {
   steps: StormStep[];
   published: number;
   publishFailed: number;
-  /** Events the clients still missed after the publisher stopped and deliveries settled. */
+  /** Events the open clients still missed after the publisher stopped and deliveries settled. */
   behindAtEnd: number;
+  /** Clients not open again by then (they gave up, or were still reconnecting). */
+  notBackAtEnd: number;
 }
 
 export interface ScenarioResult {

@@ -81,7 +81,7 @@ export function stormTables(results: BenchResults, storm: StormResult): ReportTa
       `paced connect: ${c.ok} clients in ${f(c.seconds, 2)} s (${f(c.perSecond, 0)}/s; ${c.perGateway.join(' / ')} per gateway)${c.failed > 0 ? `, ${c.failed} failed: ${c.errors.join(', ')}` : ''}; listen-queue overflows: ${c.listenOverflows}`,
       `listen-queue overflows during each fault (the kernel's TcpExt ListenOverflows, machine-wide): ${storm.steps.map((s) => `${s.label} ${s.listenOverflows}`).join(', ')}`,
       `reconnect: ${policy}, to the next gateway of a round robin without the one it left. storm s: first reconnect attempt → the last moved client's stream open / resumed and caught up; paced s: the paced connect's time for as many clients; others: latency of the clients that were not moved in that window; moved p99 includes the events replayed to the moved clients.`,
-      `published ${storm.published} events${storm.publishFailed > 0 ? ` (${storm.publishFailed} failed)` : ''}; after the last fault every client had all of them${storm.behindAtEnd > 0 ? ` except ${storm.behindAtEnd} events` : ''}`,
+      `published ${storm.published} events${storm.publishFailed > 0 ? ` (${storm.publishFailed} failed)` : ''}; after the last fault ${storm.notBackAtEnd > 0 ? `${storm.notBackAtEnd} clients were still not back, and the others` : 'every client'} had all of them${storm.behindAtEnd > 0 ? ` except ${storm.behindAtEnd} events` : ''}`,
       ...unsettled,
       ...odd,
       ...notApplicable(results),

@@ -161,7 +161,7 @@ function stats(finalSeq: number | undefined): StormStatsReport {
       perGateway[client.gateway]!++;
     }
     if (!client.open || !client.book.settled) unsettled++;
-    if (finalSeq !== undefined) behind += client.book.behind(finalSeq);
+    if (finalSeq !== undefined && client.open) behind += client.book.behind(finalSeq);
   }
   return {
     t: 'storm-stats', clients: clients.length, open, unsettled, counts: { ...window.counts },

@@ -78,16 +78,16 @@ async function measureFault(context: Context, pool: StormPool, fleet: Fleet, pac
   };
 }
 
-/** Waits until every client has the publisher's last event (or the limit); the misses left. */
-async function settle(context: Context, pool: StormPool, finalSeq: number): Promise<number> {
+/** Waits until every client is open and has the publisher's last event (or the limit). */
+async function settle(context: Context, pool: StormPool, finalSeq: number): Promise<{ behind: number; notBack: number }> {
   const deadline = performance.now() + FINAL_LIMIT_MS;
-  let behind = (await pool.stats(finalSeq)).behind;
-  while (behind > 0 && performance.now() < deadline) {
-    context.progress.show(`gateway: storm: ${behind} events still on their way`);
+  for (;;) {
+    const stats = await pool.stats(finalSeq);
+    const notBack = stats.clients - stats.open;
+    if ((stats.behind === 0 && notBack === 0) || performance.now() > deadline) return { behind: stats.behind, notBack };
+    context.progress.show(`gateway: storm: ${stats.behind} events on their way, ${notBack} clients not back`);
     await sleep(POLL_MS);
-    behind = (await pool.stats(finalSeq)).behind;
   }
-  return behind;
 }
 
 export async function stormScenario(context: Context, policy: ReconnectPolicy): Promise<ScenarioResult> {
@@ -120,7 +120,7 @@ export async function stormScenario(context: Context, policy: ReconnectPolicy): 
     const storm: StormResult = {
       kind: 'storm', clients, gateways, rate, policy,
       connect: { ...opened, perSecond: pacedPerSecond, perGateway: (await pool.stats()).perGateway, listenOverflows: connectOverflows },
-      steps: [], published: 0, publishFailed: 0, behindAtEnd: 0,
+      steps: [], published: 0, publishFailed: 0, behindAtEnd: 0, notBackAtEnd: 0,
     };
     result.storm = storm;
     // Events flow to everyone before the first fault.
@@ -143,7 +143,9 @@ export async function stormScenario(context: Context, policy: ReconnectPolicy): 
     storm.published = pacer.published;
     storm.publishFailed = pacer.failed;
     if (pacer.failed > 0) result.notes.push(`${pacer.failed} publishes failed: ${pacer.errors[0] ?? ''}`);
-    storm.behindAtEnd = await settle(context, pool, pacer.published + pacer.failed);
+    const end = await settle(context, pool, pacer.published + pacer.failed);
+    storm.behindAtEnd = end.behind;
+    storm.notBackAtEnd = end.notBack;
   } finally {
     await pacer?.stop().catch(() => undefined);
     await pool.close().catch(() => undefined);

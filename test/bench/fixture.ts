@@ -70,7 +70,7 @@ export function stormResult(): StormResult {
       stormStep('SIGTERM gateway 3', 'SIGTERM', 3, 7500, 3.2),
       stormStep('SIGTERM gateway 1', 'SIGTERM', 1, 6250, 2.9),
     ],
-    published: 120, publishFailed: 0, behindAtEnd: 0,
+    published: 120, publishFailed: 0, behindAtEnd: 0, notBackAtEnd: 0,
   };
 }
 

@@ -91,6 +91,9 @@ describe('the goals of one run', () => {
     storm.behindAtEnd = 0;
     storm.steps[1]!.unsettled = 5;
     expect(verdictOf(results, 'reconnect storm')).toBe('MISSED');
+    storm.steps[1]!.unsettled = 0;
+    storm.notBackAtEnd = 1;
+    expect(verdictOf(results, 'reconnect storm')).toBe('MISSED');
     expect(row(results, 'reconnect storm').others).toEqual({ nchan: 'n/a (gateway only)', bare: 'n/a (gateway only)' });
   });
 
