@@ -37,6 +37,9 @@ export function makePlan(quick: boolean, openFileLimit: number): Plan {
       storm: { clients: Math.min(1500, big), gateways: 3, rate: 2 },
     };
   }
+  // The goals (goals.ts) read: idle at 10,000 and the largest N; broadcast 1k at 10 msg/s and its
+  // highest rate; broadcast 10k at 1 msg/s; channels at 1k msg/s and its throughput. The first two
+  // rates of every ladder always run (MIN_STEPS in scenarios.ts), so those steps are always there.
   return {
     mode: 'default',
     stepMs: 6000,
