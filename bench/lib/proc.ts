@@ -27,6 +27,22 @@ export function rssBytes(pid: number): number {
   }
 }
 
+/**
+ * The kernel's count of connections dropped because a listen queue was full (TcpExt ListenOverflows
+ * in /proc/net/netstat): machine-wide, so other work on the machine can add to it.
+ */
+export function listenOverflows(): number {
+  try {
+    const lines = readFileSync('/proc/net/netstat', 'latin1').split('\n');
+    const header = lines.findIndex((line) => line.startsWith('TcpExt:'));
+    const names = lines[header]!.split(' ');
+    const values = lines[header + 1]!.split(' ');
+    return Number(values[names.indexOf('ListenOverflows')] ?? 0);
+  } catch {
+    return 0;
+  }
+}
+
 /** Direct children of a process (nginx's workers). */
 export function childPids(pid: number): number[] {
   try {
