@@ -10,7 +10,7 @@ import type { AnyPublishEvent, Publisher } from '@sse-gateway/publisher';
 
 export const DEFAULT_DEMO_CHANNEL = 'execution:demo';
 
-export interface CrewOptions {
+interface CrewOptions {
   /** The channel every execution is published on (the page follows this one channel). */
   channel: string;
   /**
@@ -193,7 +193,7 @@ function randomInt(below: number): number {
 }
 
 /** Waits `ms`, or less when `signal` aborts. */
-export function pause(ms: number, signal: AbortSignal): Promise<void> {
+function pause(ms: number, signal: AbortSignal): Promise<void> {
   return new Promise((resolve) => {
     if (signal.aborted) return resolve();
     const done = (): void => {

@@ -9,7 +9,7 @@ import { createLogger } from '../gateway/src/logger';
 import { DEFAULT_DEMO_CHANNEL, runCrew } from './crew';
 import { demoSite } from './site';
 
-export interface DemoOptions {
+interface DemoOptions {
   /** Human-readable lines (stdout by default). */
   say?: (line: string) => void;
   /** Pause between two crew events. @default 600 */
@@ -22,7 +22,7 @@ export interface DemoOptions {
   devSecretDir?: string;
 }
 
-export interface Demo {
+interface Demo {
   readonly gateway: Gateway;
   /** e.g. http://localhost:8080/demo/ */
   readonly pageUrl: string;

@@ -3,7 +3,7 @@
 import { othersIn } from './report';
 import type { BenchResults, ScenarioResult, StepResult } from './results';
 
-export interface GoalRow {
+interface GoalRow {
   goal: string;
   gateway: string;
   met: boolean | undefined;

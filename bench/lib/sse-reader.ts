@@ -2,7 +2,7 @@
 // minimal SSE scan that finds each bench event's `"seq":` and `"sentAt":` by position, never
 // JSON.parse. Works on latin1 strings (the stream is ASCII), one pass over each read.
 
-export interface ReaderSink {
+interface ReaderSink {
   /** Response headers arrived with this status. */
   onHead(status: number): void;
   /** One bench event: its sequence number in its channel and its publisher timestamp. */

@@ -6,12 +6,12 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 const ROOT = join(import.meta.dirname, '..');
-export const SOURCE = join(ROOT, '..', 'schemas', 'src', 'types.ts');
-export const COPY = join(ROOT, 'src', 'bundled-events.ts');
+const SOURCE = join(ROOT, '..', 'schemas', 'src', 'types.ts');
+const COPY = join(ROOT, 'src', 'bundled-events.ts');
 
 const HEADER = '// Copied from schemas/src/types.ts by client/scripts/sync-event-types.ts. Do not edit.\n';
 
-export function bundledEventsSource(): string {
+function bundledEventsSource(): string {
   const generated = readFileSync(SOURCE, 'utf8');
   // The source's own first line says where it comes from; ours says where this copy comes from.
   return HEADER + generated.slice(generated.indexOf('\n') + 1);

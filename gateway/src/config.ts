@@ -20,7 +20,7 @@ export type RedisSetting =
   | { mode: 'standalone'; url: string }
   | { mode: 'cluster'; nodes: { host: string; port: number }[] };
 
-export type JwtKeySetting =
+type JwtKeySetting =
   /** HS256. `devSecretFile` is set when it is the user's development secret (and where it is kept). */
   | { kind: 'secret'; secret: Uint8Array; devSecretFile?: string }
   /** RS256 / ES256 / EdDSA, from a PEM SPKI public key. */
@@ -88,7 +88,7 @@ export const CONFIG_VARIABLES: readonly string[] = [
   'SCHEMAS_DIR', 'LOG_LEVEL', 'UV_THREADPOOL_SIZE', 'REPLAY_BUDGET_BYTES',
 ];
 
-export interface LoadConfigOptions {
+interface LoadConfigOptions {
   /** Where the development secret is kept when no JWT key is set; default `defaultDevSecretDir()`. */
   devSecretDir?: string;
   /** The memory the process is given, in bytes; default `memoryLimitBytes()`. */
@@ -101,19 +101,19 @@ export interface LoadConfigOptions {
  * pod. Replay pages are copied a few times on their way to the socket (reply, string, frame), so
  * the memory they really take is a small multiple of the budget.
  */
-export const REPLAY_BUDGET_SHARE = 1 / 16;
-export const REPLAY_BUDGET_MIN = 4 * 1024 * 1024;
-export const REPLAY_BUDGET_MAX = 64 * 1024 * 1024;
+const REPLAY_BUDGET_SHARE = 1 / 16;
+const REPLAY_BUDGET_MIN = 4 * 1024 * 1024;
+const REPLAY_BUDGET_MAX = 64 * 1024 * 1024;
 
-export function defaultReplayBudget(memoryBytes: number): number {
+function defaultReplayBudget(memoryBytes: number): number {
   return Math.round(Math.min(REPLAY_BUDGET_MAX, Math.max(REPLAY_BUDGET_MIN, memoryBytes * REPLAY_BUDGET_SHARE)));
 }
 
 /** winston's npm levels. */
-export const LOG_LEVELS: readonly string[] = ['error', 'warn', 'info', 'http', 'verbose', 'debug', 'silly'];
+const LOG_LEVELS: readonly string[] = ['error', 'warn', 'info', 'http', 'verbose', 'debug', 'silly'];
 
 /** HS256 needs a key of at least the hash size (RFC 7518 §3.2). */
-export const MIN_SECRET_BYTES = 32;
+const MIN_SECRET_BYTES = 32;
 
 /**
  * libuv's default is 4 threads. Each connect hands one µs-long HMAC (or RSA/EC) check to the pool,
@@ -123,10 +123,10 @@ export const MIN_SECRET_BYTES = 32;
  * hosts; a lookup that hangs holds the thread, but only while Redis or the JWKS is unreachable,
  * when new streams wait or fail anyway. See docs/decisions.md.
  */
-export const THREAD_POOL_DEFAULT = 1;
+const THREAD_POOL_DEFAULT = 1;
 
 /** Default of `REQUEST_TIMEOUT_MS`: a slow client on a slow network sends a 64 KB body well within it. */
-export const DEFAULT_REQUEST_TIMEOUT_MS = 10000;
+const DEFAULT_REQUEST_TIMEOUT_MS = 10000;
 
 /** Longest delay setTimeout honours; a larger one silently fires after 1 ms. */
 const MAX_TIMER_MS = 2 ** 31 - 1;
@@ -234,7 +234,7 @@ function readKeyPrefix(env: NodeJS.ProcessEnv): string {
 
 /**
  * The configured JWT key, or undefined when none of JWT_SECRET, JWT_PUBLIC_KEY, JWT_JWKS_URL is
- * set. Exported for `npm run token`. Messages never contain a key.
+ * set. Exported for `npm run token` and the demo. Messages never contain a key.
  */
 export function readJwtKey(env: NodeJS.ProcessEnv): JwtKeySetting | undefined {
   const set = JWT_KEY_VARIABLES.filter((name) => text(env, name) !== undefined);

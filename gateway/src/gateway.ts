@@ -30,7 +30,7 @@ export interface GatewayOptions {
 }
 
 /** What routes beyond the core ones may use. */
-export interface GatewayParts {
+interface GatewayParts {
   config: Config;
   bus: Bus;
   verifier: TokenVerifier;
@@ -147,7 +147,7 @@ export function createGateway(config: Config, options: GatewayOptions): Gateway 
  * is never cut by them. Node checks every `connectionsCheckingInterval` (30 s by default): a
  * tenth of the timeout keeps the 408 close to it, and the check only walks requests in progress.
  */
-export function serverTimeouts(requestTimeoutMs: number): { requestTimeout: number; headersTimeout: number; connectionsCheckingInterval: number } {
+function serverTimeouts(requestTimeoutMs: number): { requestTimeout: number; headersTimeout: number; connectionsCheckingInterval: number } {
   const connectionsCheckingInterval = Math.min(1000, Math.max(10, Math.floor(requestTimeoutMs / 10)));
   return { requestTimeout: requestTimeoutMs, headersTimeout: requestTimeoutMs, connectionsCheckingInterval };
 }

@@ -1,6 +1,6 @@
 import winston from 'winston';
 
-export type LogMeta = Record<string, unknown>;
+type LogMeta = Record<string, unknown>;
 
 /** JSON-lines logging. Never pass a token, or a URL that may carry one. */
 export interface Logger {

@@ -7,7 +7,7 @@ import { PublisherClosedError, PublishTimeoutError, TransportError } from './err
 import type { PreparedEvent } from './protocol/validate';
 import type { StoreResult, Transport } from './transports/transport';
 
-export interface AttemptSettings {
+interface AttemptSettings {
   transport: Transport;
   timeoutMs: number;
   retries: number;

@@ -16,7 +16,7 @@ export interface TokenVerifier {
   close(): void;
 }
 
-export interface TokenVerifierOptions {
+interface TokenVerifierOptions {
   /** Verified tokens remembered. @default 10000 */
   cacheSize?: number;
   /** Longest a verification is remembered, even for a token with a later `exp`. @default 300000 */

@@ -3,7 +3,7 @@
 // always passed explicitly (never a pattern: ioredis 6.0.0 crashes on a bare PUNSUBSCRIBE).
 import type { Cluster, Redis } from 'ioredis';
 
-export type MessageListener = (channel: Buffer, message: Buffer) => void;
+type MessageListener = (channel: Buffer, message: Buffer) => void;
 
 export interface PubSubLink {
   /** Able to take (un)subscribe commands now. */

@@ -22,7 +22,7 @@ import type { RedisSetting } from '../config';
 import { LiveSubscriptions } from './live-subscriptions';
 import { closeClient, clusterLink, standaloneLink, type PubSubLink } from './pubsub-link';
 
-export type RedisTarget = Exclude<RedisSetting, { mode: 'memory' }>;
+type RedisTarget = Exclude<RedisSetting, { mode: 'memory' }>;
 
 export interface RedisBusOptions {
   /** Prefix of every key and pub/sub channel. @default 'sse' */

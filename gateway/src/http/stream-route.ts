@@ -18,7 +18,7 @@ import type { WriteBatcher } from '../sse/write-batcher';
 import type { CorsPolicy } from './cors';
 import { requestedChannels, requestedResume, requestedState } from './stream-request';
 
-export interface StreamDeps {
+interface StreamDeps {
   hub: Hub;
   verifier: TokenVerifier;
   logger: Logger;
@@ -29,7 +29,7 @@ export interface StreamDeps {
   cors: CorsPolicy | undefined;
 }
 
-export const STREAM_HEADERS = {
+const STREAM_HEADERS = {
   'Content-Type': 'text/event-stream; charset=utf-8',
   'Cache-Control': 'no-cache, no-transform',
   Connection: 'keep-alive',

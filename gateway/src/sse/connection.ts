@@ -34,7 +34,7 @@ export interface Sink {
   detach(): void;
 }
 
-export interface ConnectionInit {
+interface ConnectionInit {
   res: ServerResponse;
   /** A client whose backlog passes this after a flush is disconnected as slow. */
   bufferLimit: number;

@@ -30,7 +30,7 @@ export interface PreparedEvent {
   retain: boolean;
 }
 
-export interface EventValidatorOptions {
+interface EventValidatorOptions {
   /** Extra event types: a folder of `<type>.schema.json` files. */
   schemasDir?: string;
   /** Largest accepted event. @default 65536 */
@@ -123,7 +123,7 @@ function checkOptions(options: { idempotencyKey: unknown; idempotencyTtlS: unkno
   return problems;
 }
 
-export function isIdempotencyKey(value: unknown): value is string {
+function isIdempotencyKey(value: unknown): value is string {
   return typeof value === 'string' && value.length > 0 && value.length <= MAX_IDEMPOTENCY_KEY_LENGTH;
 }
 
