@@ -16,8 +16,6 @@ interface DemoOptions {
   paceMs?: number;
   /** Pause between two executions. @default 6000 */
   restMs?: number;
-  /** Lifetime of the page's tokens, seconds. @default 600 */
-  pageTokenTtlS?: number;
   /** Where the development secret is kept when no JWT key is set. @default defaultDevSecretDir() */
   devSecretDir?: string;
 }
@@ -40,7 +38,7 @@ export async function startDemo(env: NodeJS.ProcessEnv, options: DemoOptions = {
   const logger = createLogger(config.logLevel);
   const gateway = createGateway(config, {
     logger,
-    routes: (router) => demoSite(router, { channel, secret, tokenTtlS: options.pageTokenTtlS, issuer: config.jwtIssuer, audience: config.jwtAudience }),
+    routes: (router) => demoSite(router, { channel, secret, issuer: config.jwtIssuer, audience: config.jwtAudience }),
   });
   const address = await gateway.listen();
   const local = config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host;

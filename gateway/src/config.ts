@@ -78,15 +78,24 @@ export class ConfigError extends Error {
   }
 }
 
-/** Every environment variable the gateway reads. */
-export const CONFIG_VARIABLES: readonly string[] = [
+/** Every environment variable the gateway reads: loadConfig sees these and no other. */
+export const CONFIG_VARIABLES = [
   'NODE_ENV', 'PORT', 'HOST', 'REDIS_URL', 'REDIS_CLUSTER_NODES', 'REDIS_KEY_PREFIX',
   'JWT_SECRET', 'JWT_PUBLIC_KEY', 'JWT_JWKS_URL', 'JWT_ISSUER', 'JWT_AUDIENCE', 'CORS_ORIGINS',
   'HEARTBEAT_MS', 'RETRY_MS', 'HISTORY_MAXLEN', 'HISTORY_TTL_S', 'MAX_CONNECTIONS',
   'MAX_CONNECTIONS_PER_SUBJECT', 'MAX_CHANNELS_PER_CONNECTION', 'CLIENT_BUFFER_BYTES',
   'PUBLISH_MAX_BYTES', 'IDEMPOTENCY_TTL_S', 'STATE_TTL_S', 'REQUEST_TIMEOUT_MS', 'SHUTDOWN_GRACE_MS',
   'SCHEMAS_DIR', 'LOG_LEVEL', 'UV_THREADPOOL_SIZE', 'REPLAY_BUDGET_BYTES',
-];
+] as const;
+
+type ConfigVariable = (typeof CONFIG_VARIABLES)[number];
+
+/** The environment as the gateway reads it: a variable missing from CONFIG_VARIABLES cannot be read. */
+type ConfigEnv = Readonly<Partial<Record<ConfigVariable, string>>>;
+
+function configEnv(env: NodeJS.ProcessEnv): ConfigEnv {
+  return Object.fromEntries(CONFIG_VARIABLES.map((name) => [name, env[name]]));
+}
 
 interface LoadConfigOptions {
   /** Where the development secret is kept when no JWT key is set; default `defaultDevSecretDir()`. */
@@ -135,7 +144,8 @@ const MAX_TIMER_MS = 2 ** 31 - 1;
  * Reads and validates every setting from `env` (and nothing else). Throws ConfigError naming the
  * first bad variable. Without a JWT key outside production it uses (or creates) the development secret.
  */
-export function loadConfig(env: NodeJS.ProcessEnv, options: LoadConfigOptions = {}): Config {
+export function loadConfig(processEnv: NodeJS.ProcessEnv, options: LoadConfigOptions = {}): Config {
+  const env = configEnv(processEnv);
   const production = env.NODE_ENV === 'production';
   return {
     port: integer(env, 'PORT', 8080, 0, 65535),
@@ -168,12 +178,12 @@ export function loadConfig(env: NodeJS.ProcessEnv, options: LoadConfigOptions = 
 }
 
 /** The variable's value, or undefined when unset or blank (`REDIS_URL=` in a compose file means unset). */
-export function text(env: NodeJS.ProcessEnv, name: string): string | undefined {
+export function text<Name extends string>(env: Readonly<Partial<Record<Name, string>>>, name: NoInfer<Name>): string | undefined {
   const value = env[name];
   return value === undefined || value.trim() === '' ? undefined : value.trim();
 }
 
-function integer(env: NodeJS.ProcessEnv, name: string, fallback: number, min: number, max = Number.MAX_SAFE_INTEGER): number {
+function integer(env: ConfigEnv, name: ConfigVariable, fallback: number, min: number, max = Number.MAX_SAFE_INTEGER): number {
   const value = text(env, name);
   if (value === undefined) return fallback;
   const parsed = /^\d+$/.test(value) ? Number(value) : Number.NaN;
@@ -184,7 +194,7 @@ function integer(env: NodeJS.ProcessEnv, name: string, fallback: number, min: nu
   return parsed;
 }
 
-function readRedis(env: NodeJS.ProcessEnv): RedisSetting {
+function readRedis(env: ConfigEnv): RedisSetting {
   const url = text(env, 'REDIS_URL');
   const nodes = text(env, 'REDIS_CLUSTER_NODES');
   if (url !== undefined && nodes !== undefined) {
@@ -224,7 +234,7 @@ function parseClusterNodes(value: string): { host: string; port: number }[] {
   });
 }
 
-function readKeyPrefix(env: NodeJS.ProcessEnv): string {
+function readKeyPrefix(env: ConfigEnv): string {
   const value = text(env, 'REDIS_KEY_PREFIX') ?? DEFAULT_KEY_PREFIX;
   if (!isKeyPrefix(value)) {
     throw new ConfigError('REDIS_KEY_PREFIX', `REDIS_KEY_PREFIX must be 1 to 64 characters of A-Z a-z 0-9 : . _ -, got ${JSON.stringify(value.slice(0, 80))}`);
@@ -236,7 +246,7 @@ function readKeyPrefix(env: NodeJS.ProcessEnv): string {
  * The configured JWT key, or undefined when none of JWT_SECRET, JWT_PUBLIC_KEY, JWT_JWKS_URL is
  * set. Exported for `npm run token` and the demo. Messages never contain a key.
  */
-export function readJwtKey(env: NodeJS.ProcessEnv): JwtKeySetting | undefined {
+export function readJwtKey(env: ConfigEnv): JwtKeySetting | undefined {
   const set = JWT_KEY_VARIABLES.filter((name) => text(env, name) !== undefined);
   if (set.length > 1) throw new ConfigError(set[0]!, `${set.join(' and ')} are set together: configure exactly one JWT key`);
   const secret = env.JWT_SECRET;
@@ -305,7 +315,7 @@ function developmentKey(production: boolean, dir: string | undefined): JwtKeySet
   }
 }
 
-function readCorsOrigins(env: NodeJS.ProcessEnv): string[] | undefined {
+function readCorsOrigins(env: ConfigEnv): string[] | undefined {
   const value = text(env, 'CORS_ORIGINS');
   if (value === undefined) return undefined;
   const origins = value.split(',').map((origin) => origin.trim()).filter((origin) => origin !== '');
@@ -330,7 +340,7 @@ function isOrigin(value: string): boolean {
   }
 }
 
-function readSchemasDir(env: NodeJS.ProcessEnv): string | undefined {
+function readSchemasDir(env: ConfigEnv): string | undefined {
   const value = text(env, 'SCHEMAS_DIR');
   if (value === undefined) return undefined;
   const dir = resolve(value);
@@ -344,7 +354,7 @@ function readSchemasDir(env: NodeJS.ProcessEnv): string | undefined {
   return dir;
 }
 
-function readLogLevel(env: NodeJS.ProcessEnv): string {
+function readLogLevel(env: ConfigEnv): string {
   const value = text(env, 'LOG_LEVEL')?.toLowerCase() ?? 'info';
   if (!LOG_LEVELS.includes(value)) {
     throw new ConfigError('LOG_LEVEL', `LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}, got ${JSON.stringify(value.slice(0, 40))}`);

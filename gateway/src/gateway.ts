@@ -4,7 +4,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type Router from '@koa/router';
 import { createApp } from './app';
-import { createTokenVerifier, type TokenVerifier } from './auth/token-verifier';
+import { createTokenVerifier } from './auth/token-verifier';
 import type { Bus } from './bus/bus';
 import { createBus } from './bus/create-bus';
 import type { Config } from './config';
@@ -25,20 +25,13 @@ export interface GatewayOptions {
   logger: Logger;
   /** A bus to use instead of the configured one (tests). */
   bus?: Bus;
-  /** Extra routes (HTTP publish, the demo page), added after the core ones. */
-  routes?: (router: Router, gateway: GatewayParts) => void;
+  /** Extra routes (the demo page), added after the core ones. */
+  routes?: (router: Router) => void;
 }
 
-/** What routes beyond the core ones may use. */
-interface GatewayParts {
-  config: Config;
-  bus: Bus;
-  verifier: TokenVerifier;
-  metrics: Metrics;
-  logger: Logger;
-}
-
-export interface Gateway extends GatewayParts {
+export interface Gateway {
+  readonly bus: Bus;
+  readonly metrics: Metrics;
   readonly server: Server;
   readonly hub: Hub;
   /** Listens on config.host:config.port (port 0: any free port). */
@@ -73,7 +66,6 @@ export function createGateway(config: Config, options: GatewayOptions): Gateway 
   const batcher = new WriteBatcher();
   const heartbeat = new Heartbeat(config.heartbeatMs);
   const isReady = (): boolean => bus.connected && !hub.draining;
-  const parts: GatewayParts = { config, bus, verifier, metrics, logger };
   const cors = config.corsOrigins === undefined ? undefined : corsPolicy(config.corsOrigins);
 
   const stream = streamRoute({
@@ -95,7 +87,7 @@ export function createGateway(config: Config, options: GatewayOptions): Gateway 
         idempotencyTtlS: config.idempotencyTtlS,
       });
       channelRoutes(router, { bus, verifier });
-      options.routes?.(router, parts);
+      options.routes?.(router);
     },
   });
   const koa = app.callback();
@@ -124,7 +116,8 @@ export function createGateway(config: Config, options: GatewayOptions): Gateway 
   }
 
   return {
-    ...parts,
+    bus,
+    metrics,
     server,
     hub,
     isReady,

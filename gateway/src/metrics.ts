@@ -15,9 +15,10 @@ export interface Metrics {
   readonly busSubscriptions: Gauge;
 }
 
-export function createMetrics(options: { defaultMetrics?: boolean } = {}): Metrics {
+/** The gateway's metrics, with prom-client's process metrics (CPU, memory, event loop lag) beside them. */
+export function createMetrics(): Metrics {
   const registry = new Registry();
-  if (options.defaultMetrics ?? true) collectDefaultMetrics({ register: registry });
+  collectDefaultMetrics({ register: registry });
   const registers = [registry];
   return {
     registry,

@@ -17,7 +17,6 @@ export interface PubSubLink {
   onUp(listener: () => void): void;
   /** Raw Buffers, never decoded here. */
   onMessage(listener: MessageListener): void;
-  close(): Promise<void>;
 }
 
 export function standaloneLink(redis: Redis): PubSubLink {
@@ -30,7 +29,6 @@ export function standaloneLink(redis: Redis): PubSubLink {
     onLost: (listener) => void redis.on('close', listener),
     onUp: (listener) => void redis.on('ready', listener),
     onMessage: (listener) => void redis.on('messageBuffer', listener),
-    close: () => closeClient(redis),
   };
 }
 
@@ -51,7 +49,6 @@ export function clusterLink(cluster: Cluster): PubSubLink {
       for (const event of ['ready', 'subscribersReady']) cluster.on(event, listener);
     },
     onMessage: (listener) => void cluster.on('smessageBuffer', listener),
-    close: () => closeClient(cluster),
   };
 }
 
