@@ -5,7 +5,7 @@ import { createPublisher } from '@sse-gateway/publisher';
 import { createKeyspace, historyEntryOf } from '@sse-gateway/publisher/protocol';
 import { waitFor } from '../helpers/wait-for';
 import { startRedisCluster, type RedisClusterServer } from '../helpers/redis-cluster';
-import { statusEvent } from './support';
+import { statusEvent } from '../helpers/events';
 
 let cluster: RedisClusterServer;
 

@@ -5,7 +5,7 @@ import { createKeyspace } from '@sse-gateway/publisher/protocol';
 import type { Redis } from 'ioredis';
 import { connectRedis } from '../helpers/redis';
 import { startRedisServer, type RedisServer } from '../helpers/redis-server';
-import { statusEvent } from './support';
+import { statusEvent } from '../helpers/events';
 
 let server: RedisServer;
 let admin: Redis;
