@@ -18,7 +18,8 @@ import type { FairQuota } from './fair-quota';
  * - `starting`: subscribing and reading the stream's head; live messages are held.
  * - `live`: live messages are delivered as they come.
  * - `catching-up`: reading history after the last delivered id; live messages are held.
- * - `stale`: catching up, and asked to read once more when done (the bus reconnected meanwhile).
+ * - `stale`: catching up, and asked to read once more when done (the bus reconnected meanwhile,
+ *   or held messages overflowed MAX_HELD_BYTES and were dropped).
  * - `waiting`: a catch-up failed; holding, and trying again after a pause.
  * - `closed`: nobody wants the channel any more.
  */
