@@ -4,7 +4,7 @@
 import { createPublisher, type Publisher } from '@sse-gateway/publisher';
 import { SignJWT } from 'jose';
 import { loadConfig, readJwtKey, text, type Config } from '../gateway/src/config';
-import { createGateway, type Gateway } from '../gateway/src/gateway';
+import { createGateway } from '../gateway/src/gateway';
 import { createLogger } from '../gateway/src/logger';
 import { DEFAULT_DEMO_CHANNEL, runCrew } from './crew';
 import { demoSite } from './site';
@@ -21,12 +21,8 @@ interface DemoOptions {
 }
 
 interface Demo {
-  readonly gateway: Gateway;
   /** e.g. http://localhost:8080/demo/ */
   readonly pageUrl: string;
-  /** e.g. http://127.0.0.1:8080 */
-  readonly gatewayUrl: string;
-  readonly channel: string;
   stop(): Promise<void>;
 }
 
@@ -58,10 +54,7 @@ export async function startDemo(env: NodeJS.ProcessEnv, options: DemoOptions = {
   const crew = runCrew({ channel, publisher, paceMs: options.paceMs, restMs: options.restMs, signal: stopping.signal, say });
 
   return {
-    gateway,
     pageUrl,
-    gatewayUrl,
-    channel,
     async stop() {
       stopping.abort();
       await crew;

@@ -30,7 +30,6 @@ type JwtKeySetting =
 export interface Config {
   port: number;
   host: string;
-  production: boolean;
   redis: RedisSetting;
   /** Prefix of every Redis key and pub/sub channel (`REDIS_KEY_PREFIX`, default `sse`). */
   keyPrefix: string;
@@ -150,7 +149,6 @@ export function loadConfig(processEnv: NodeJS.ProcessEnv, options: LoadConfigOpt
   return {
     port: integer(env, 'PORT', 8080, 0, 65535),
     host: text(env, 'HOST') ?? '0.0.0.0',
-    production,
     redis: readRedis(env),
     keyPrefix: readKeyPrefix(env),
     jwt: readJwtKey(env) ?? developmentKey(production, options.devSecretDir),

@@ -40,8 +40,6 @@ interface EventValidatorOptions {
 }
 
 export interface EventValidator {
-  readonly registry: SchemaRegistry;
-  readonly maxEventBytes: number;
   /**
    * Validates every event and serialises it, or throws {@link EventValidationError} listing every
    * problem of every event. Paths start with the event's index when `batch` (the default), as in
@@ -56,8 +54,6 @@ export function createEventValidator(options: EventValidatorOptions = {}): Event
   const registry = options.registry ?? loadSchemaRegistry({ schemasDir: options.schemasDir });
   const maxEventBytes = options.maxEventBytes ?? DEFAULT_MAX_EVENT_BYTES;
   return {
-    registry,
-    maxEventBytes,
     prepare(events, { batch = true, now = new Date() } = {}) {
       const time = now.toISOString();
       const problems: ValidationProblem[] = [];
