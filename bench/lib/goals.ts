@@ -5,7 +5,7 @@
 import { othersIn } from './report';
 import type { BenchResults, IdleResult, ScenarioResult, StepResult } from './results';
 
-export interface GoalRow {
+interface GoalRow {
   goal: string;
   gateway: string;
   met: boolean | undefined;

@@ -12,7 +12,7 @@ const fmt = (value: number, digits = 1): string => (Number.isFinite(value) ? val
 const kfmt = (value: number): string => (value >= 10_000 ? `${fmt(value / 1000)}k` : value.toFixed(0));
 const escape = (text: string): string => text.replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c]!);
 
-export interface ChartPoint {
+interface ChartPoint {
   /** Publish rate, events/s: the rate asked, or for the `max` step the rate reached. */
   x: number;
   /** Latency, ms. */
@@ -23,7 +23,7 @@ export interface ChartPoint {
   max?: boolean;
 }
 
-export interface Series {
+interface Series {
   name: string;
   color: string;
   dash?: boolean;

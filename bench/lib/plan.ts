@@ -18,7 +18,7 @@ export interface Plan {
 }
 
 /** Connections the machine allows in one server process: the open-file limit less a margin. */
-export function maxIdleConnections(openFileLimit: number): number {
+function maxIdleConnections(openFileLimit: number): number {
   return Math.min(20_000, openFileLimit - 200);
 }
 

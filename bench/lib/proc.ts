@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 const CLOCK_TICKS_PER_S = 100; // USER_HZ on Linux
 
 /** user + system CPU seconds of one process (0 when it is gone). */
-export function cpuSeconds(pid: number): number {
+function cpuSeconds(pid: number): number {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'latin1');
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
@@ -62,7 +62,7 @@ export interface CpuSplit {
 }
 
 /** Busy CPU seconds of the whole machine (all cores), from /proc/stat. */
-export function machineBusySeconds(): number {
+function machineBusySeconds(): number {
   try {
     const line = readFileSync('/proc/stat', 'latin1').split('\n')[0] ?? '';
     // cpu  user nice system idle iowait irq softirq steal …
@@ -112,7 +112,7 @@ export async function stopProcess(child: ChildProcess, graceMs = 5000): Promise<
 }
 
 /** Last resort at exit: kill whatever is still running (synchronously). */
-export function killAll(): void {
+function killAll(): void {
   for (const child of children) {
     try {
       child.kill('SIGKILL');

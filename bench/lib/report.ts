@@ -51,12 +51,12 @@ function baseLabel(result: ScenarioResult): string {
 }
 
 /** The targets compared with the gateway, in the order their columns appear. */
-export const OTHERS = [
+const OTHERS = [
   { name: 'nchan', title: 'Nchan', short: 'nchan' },
   { name: 'bare', title: 'bare node:http', short: 'bare' },
 ] as const;
 
-export interface Other {
+interface Other {
   title: string;
   short: string;
   result: ScenarioResult | undefined;

@@ -11,11 +11,11 @@ import type { BenchRedis } from './redis';
 import { startFleet, type Fleet } from './fleet';
 import { mintToken } from './token';
 
-export const ROOT = resolve(__dirname, '..', '..');
+const ROOT = resolve(__dirname, '..', '..');
 export const SCHEMAS_DIR = resolve(__dirname, '..', 'schemas');
 const LOOPBACK_HOSTS = ['127.0.0.1', '127.0.0.2', '127.0.0.3', '127.0.0.4'];
 
-export type TargetName = 'gateway' | 'nchan' | 'bare';
+type TargetName = 'gateway' | 'nchan' | 'bare';
 
 export interface Target {
   readonly name: TargetName;
@@ -52,7 +52,7 @@ function parseServerStats(body: string): ServerStats {
   return { gcSeconds, eventLoopLagMaxMs: gauge('nodejs_eventloop_lag_max_seconds'), eventLoopLagP99Ms: gauge('nodejs_eventloop_lag_p99_seconds') };
 }
 
-export interface GatewayOptions {
+interface GatewayOptions {
   redis: BenchRedis;
   /** Folder for `--cpu-prof` output; no profiling when undefined. */
   profileDir?: string;

@@ -4,7 +4,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type Router from '@koa/router';
 import { createApp } from './app';
-import { createTokenVerifier, type TokenVerifier } from './auth/token-verifier';
+import { createTokenVerifier } from './auth/token-verifier';
 import type { Bus } from './bus/bus';
 import { createBus } from './bus/create-bus';
 import type { Config } from './config';
@@ -26,20 +26,13 @@ export interface GatewayOptions {
   logger: Logger;
   /** A bus to use instead of the configured one (tests). */
   bus?: Bus;
-  /** Extra routes (HTTP publish, the demo page), added after the core ones. */
-  routes?: (router: Router, gateway: GatewayParts) => void;
+  /** Extra routes (the demo page), added after the core ones. */
+  routes?: (router: Router) => void;
 }
 
-/** What routes beyond the core ones may use. */
-export interface GatewayParts {
-  config: Config;
-  bus: Bus;
-  verifier: TokenVerifier;
-  metrics: Metrics;
-  logger: Logger;
-}
-
-export interface Gateway extends GatewayParts {
+export interface Gateway {
+  readonly bus: Bus;
+  readonly metrics: Metrics;
   readonly server: Server;
   readonly hub: Hub;
   /** Listens on config.host:config.port (port 0: any free port). */
@@ -82,7 +75,6 @@ export function createGateway(config: Config, options: GatewayOptions): Gateway 
   const batcher = new WriteBatcher();
   const heartbeat = new Heartbeat(config.heartbeatMs);
   const isReady = (): boolean => bus.connected && !hub.draining;
-  const parts: GatewayParts = { config, bus, verifier, metrics, logger };
   const cors = config.corsOrigins === undefined ? undefined : corsPolicy(config.corsOrigins);
 
   const app = createApp({
@@ -97,7 +89,7 @@ export function createGateway(config: Config, options: GatewayOptions): Gateway 
         idempotencyTtlS: config.idempotencyTtlS,
       });
       channelRoutes(router, { bus, verifier });
-      options.routes?.(router, parts);
+      options.routes?.(router);
     },
   });
   const koa = app.callback();
@@ -139,7 +131,8 @@ export function createGateway(config: Config, options: GatewayOptions): Gateway 
   }
 
   return {
-    ...parts,
+    bus,
+    metrics,
     server,
     hub,
     isReady,
@@ -162,7 +155,7 @@ export function createGateway(config: Config, options: GatewayOptions): Gateway 
  * is never cut by them. Node checks every `connectionsCheckingInterval` (30 s by default): a
  * tenth of the timeout keeps the 408 close to it, and the check only walks requests in progress.
  */
-export function serverTimeouts(requestTimeoutMs: number): { requestTimeout: number; headersTimeout: number; connectionsCheckingInterval: number } {
+function serverTimeouts(requestTimeoutMs: number): { requestTimeout: number; headersTimeout: number; connectionsCheckingInterval: number } {
   const connectionsCheckingInterval = Math.min(1000, Math.max(10, Math.floor(requestTimeoutMs / 10)));
   return { requestTimeout: requestTimeoutMs, headersTimeout: requestTimeoutMs, connectionsCheckingInterval };
 }

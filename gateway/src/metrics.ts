@@ -16,13 +16,12 @@ export interface Metrics {
   readonly busSubscriptions: Gauge;
 }
 
-export function createMetrics(options: { defaultMetrics?: boolean } = {}): Metrics {
+/** The gateway's metrics, with prom-client's process metrics (CPU, memory, event loop lag) beside them. */
+export function createMetrics(): Metrics {
   const registry = new Registry();
   const registers = [registry];
-  if (options.defaultMetrics ?? true) {
-    collectDefaultMetrics({ register: registry });
-    openFilesGauge(registry);
-  }
+  collectDefaultMetrics({ register: registry });
+  openFilesGauge(registry);
   return {
     registry,
     connections: new Gauge({ name: 'sse_connections', help: 'Open SSE streams on this gateway', registers }),

@@ -31,11 +31,12 @@ export interface HubOptions {
   replayBudgetBytes: number;
   /** `PUBLISH_MAX_BYTES`: how large an event is expected to be at most. */
   maxEventBytes: number;
-  /** History entries read per round trip. @default 500 */
-  historyPageSize?: number;
-  /** How long a new stream waits for a disconnected bus before it is refused with 503. @default 3000 */
-  busWaitMs?: number;
 }
+
+/** History entries read per round trip. */
+const HISTORY_PAGE_SIZE = 500;
+/** How long a new stream waits for a disconnected bus before it is refused with 503. */
+const BUS_WAIT_MS = 3000;
 
 /** A history page holds at most this many bytes (less with a small budget: 1/16 of it). */
 const MAX_PAGE_BYTES = 256 * 1024;
@@ -67,7 +68,6 @@ export class Hub implements HubContext {
   readonly writeAhead: number;
   readonly stallMs: number;
   draining = false;
-  private readonly busWaitMs: number;
   private readonly channels = new Map<string, Channel>();
   private readonly busWaiters = new Set<(connected: boolean) => void>();
 
@@ -79,7 +79,7 @@ export class Hub implements HubContext {
     this.budget = new FairQuota(options.replayBudgetBytes);
     this.retryMs = options.retryMs;
     this.page = {
-      count: options.historyPageSize ?? 500,
+      count: HISTORY_PAGE_SIZE,
       bytes: Math.max(MIN_PAGE_BYTES, Math.min(MAX_PAGE_BYTES, Math.floor(options.replayBudgetBytes / 16))),
       entryBytes: options.maxEventBytes + ENVELOPE_OVERHEAD,
     };
@@ -88,7 +88,6 @@ export class Hub implements HubContext {
     this.writeAhead = Math.floor(options.clientBufferBytes / 4);
     this.pendingLimit = Math.floor(options.clientBufferBytes / 2);
     this.stallMs = Math.max(MIN_STALL_MS, 2 * options.heartbeatMs);
-    this.busWaitMs = options.busWaitMs ?? 3000;
     this.metrics.busConnected.set(this.bus.connected ? 1 : 0);
     this.bus.onStatus(this.onBusStatus);
   }
@@ -101,10 +100,6 @@ export class Hub implements HubContext {
   /** Channels currently subscribed on the bus. */
   get channelCount(): number {
     return this.channels.size;
-  }
-
-  channel(name: string): Channel | undefined {
-    return this.channels.get(name);
   }
 
   join(name: string, membership: Membership): Channel {
@@ -162,7 +157,7 @@ export class Hub implements HubContext {
         this.busWaiters.delete(waiter as (connected: boolean) => void);
         resolve(value);
       };
-      timer = setTimeout(() => waiter?.(false), this.busWaitMs);
+      timer = setTimeout(() => waiter?.(false), BUS_WAIT_MS);
       this.busWaiters.add(waiter);
     });
     return {

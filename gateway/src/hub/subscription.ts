@@ -45,7 +45,7 @@ export interface StreamRequest {
  * - `live`: every channel delivers live events.
  * - `closed`: everything released.
  */
-export type Stage = 'waiting' | 'joining' | 'positioning' | 'replaying' | 'live' | 'closed';
+type Stage = 'waiting' | 'joining' | 'positioning' | 'replaying' | 'live' | 'closed';
 
 const ZERO: StreamIdParts = { ms: 0, seq: 0 };
 
