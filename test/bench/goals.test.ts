@@ -1,7 +1,9 @@
 // The goals of bench/README.md judged within one run: ratios to Nchan and the bare server of the
 // same run, both gateway publish paths where the goal says so, and no verdict where a reference
 // is missing or the plan was --quick.
-import { goalRows, goalTable, verdict, type GoalRow } from '../../bench/lib/goals';
+import { goalRows, goalTable, verdict } from '../../bench/lib/goals';
+
+type GoalRow = ReturnType<typeof goalRows>[number];
 import type { BenchResults, ScenarioResult } from '../../bench/lib/results';
 import { benchResults } from './fixture';
 
