@@ -14,14 +14,12 @@ export interface Fleet {
   url(i: number): string;
   /** SIGKILL gateway i; resolves when it has exited. */
   kill(i: number): Promise<void>;
-  /** SIGTERM gateway i (it drains); resolves when it has exited (SIGKILL after 15 s). */
-  terminate(i: number): Promise<void>;
   /** Starts gateway i again on its port; resolves when it is ready. */
   restart(i: number): Promise<void>;
   stop(): Promise<void>;
 }
 
-export type StartGateway = (scenario: string, port: number) => Promise<GatewayProcess>;
+type StartGateway = (scenario: string, port: number) => Promise<GatewayProcess>;
 
 export async function startFleet(count: number, start: StartGateway, jwtSecret: string, scenario = 'storm'): Promise<Fleet> {
   // Started together: each takes a second or two to load and connect to Redis.
@@ -51,7 +49,6 @@ export async function startFleet(count: number, start: StartGateway, jwtSecret: 
     rss: (i) => (gateways[i]?.child.pid === undefined ? 0 : rssBytes(gateways[i]!.child.pid!)),
     url: (i) => `http://127.0.0.1:${ports[i]}`,
     kill: (i) => down(i, 'SIGKILL'),
-    terminate: (i) => down(i, 'SIGTERM'),
     async restart(i) {
       await down(i, 'SIGTERM');
       gateways[i] = await start(`${scenario}-${i + 1}-restart-${++restarts}`, ports[i]!);

@@ -4,7 +4,7 @@ import { othersIn } from './report';
 import type { BenchResults, ReplayResult, StormResult, StormStep, WitnessPhase } from './results';
 import type { LatencySummary } from './histogram';
 
-export interface ReportTable {
+interface ReportTable {
   title: string;
   header: string[];
   rows: string[][];

@@ -32,7 +32,7 @@ const DRAIN_LIMIT_MS = 20_000;
 const WARM_UP_MS = 1000;
 const MIN_STEPS = 2;
 
-export type Channels = { mode: 'one'; name: string } | { mode: 'each'; prefix: string; count: number };
+type Channels = { mode: 'one'; name: string } | { mode: 'each'; prefix: string; count: number };
 
 /** Fresh server (and empty Redis) around one scenario; connections closed afterwards. */
 export async function withServer<T>(context: Context, tag: string, body: () => Promise<T>): Promise<T> {

@@ -4,7 +4,7 @@
 // With `onBlock` (the storm's clients) it reads every block's `id:`, `retry:` and `event:` too.
 import type { SseBlock } from './storm-book';
 
-export interface ReaderSink {
+interface ReaderSink {
   /** Response headers arrived with this status (and the head, for headers such as Retry-After). */
   onHead(status: number, head: string): void;
   /** One bench event: its sequence number in its channel and its publisher timestamp. */

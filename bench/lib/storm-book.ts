@@ -26,7 +26,7 @@ export type ReconnectPolicy = 'eventsource' | 'client';
 const MAX_BACKOFF_MS = 30_000;
 
 /** Before a stream said `retry:`: the gateway's documented default (RETRY_MS). */
-export const DEFAULT_RETRY_MS = 2000;
+const DEFAULT_RETRY_MS = 2000;
 
 /** Milliseconds to wait before the next attempt; `random` in [0, 1). */
 export function reconnectDelay(policy: ReconnectPolicy, retryMs: number, failures: number, random: number): number {

@@ -70,7 +70,7 @@ export interface GatewayProcess {
 }
 
 /** Starts a gateway on `port` (0: a free one) and waits until /readyz answers 200. */
-export async function startGateway(options: GatewayOptions, secret: string, scenario: string, port = 0): Promise<GatewayProcess> {
+async function startGateway(options: GatewayOptions, secret: string, scenario: string, port = 0): Promise<GatewayProcess> {
   const entry = join(ROOT, 'gateway', 'dist', 'main.js');
   if (!existsSync(entry)) throw new Error('gateway/dist/main.js is missing: run `npx tsc -b` (npm run bench does)');
   const listen = port === 0 ? await freePort() : port;
@@ -106,7 +106,7 @@ export async function startGateway(options: GatewayOptions, secret: string, scen
 }
 
 /** A counter or gauge of the gateway's /metrics (first sample of that name), undefined when absent. */
-export async function gatewayMetric(url: string, name: string): Promise<number | undefined> {
+async function gatewayMetric(url: string, name: string): Promise<number | undefined> {
   const { status, body } = await httpGet(`${url}/metrics`);
   const match = new RegExp(`^${name}(?:\\{[^}]*\\})? ([\\d.e+-]+)$`, 'm').exec(body);
   return status === 200 && match ? Number(match[1]) : undefined;

@@ -19,14 +19,14 @@ const STREAM_PREFIX = Buffer.from('GET /v1/stream', 'latin1');
 const SPACE = 0x20;
 const QUERY = 0x3f;
 
-export interface StreamAcceptorOptions {
+interface StreamAcceptorOptions {
   /** A connection sends its whole request head within this, else 408 (`REQUEST_TIMEOUT_MS`). */
   headTimeoutMs: number;
   /** A stream request, read: the socket is the callee's now (no listener of ours left); it must listen in this turn. */
   onStream(socket: Socket, head: RequestHead): void;
 }
 
-export interface StreamAcceptor {
+interface StreamAcceptor {
   /** Gives a connection to node:http, for its next request. */
   handOver(socket: Socket, readAhead?: Buffer): void;
   /** Destroys the connections that are the gateway's, not node:http's (shutdown). */

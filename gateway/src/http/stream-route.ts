@@ -20,7 +20,7 @@ import type { CorsPolicy } from './cors';
 import type { RequestHead } from './request-head';
 import { requestedChannels, requestedResume, requestedState } from './stream-request';
 
-export interface StreamDeps {
+interface StreamDeps {
   hub: Hub;
   verifier: TokenVerifier;
   logger: Logger;
@@ -42,7 +42,7 @@ interface StreamRequestHead {
   origin: string | undefined;
 }
 
-export const STREAM_PATH = '/v1/stream';
+const STREAM_PATH = '/v1/stream';
 
 /** True for the requests node:http must pass to `streamRoute`'s `fromResponse`. */
 export function isStreamRequest(req: IncomingMessage): boolean {
@@ -50,7 +50,7 @@ export function isStreamRequest(req: IncomingMessage): boolean {
   return req.method === 'GET' && (url === STREAM_PATH || url.startsWith(`${STREAM_PATH}?`));
 }
 
-export interface StreamRoute {
+interface StreamRoute {
   /** A stream request the gateway read from its socket. */
   fromSocket(socket: Socket, head: RequestHead): Promise<void>;
   /** A stream request node:http read, on a connection it owns. */

@@ -217,7 +217,7 @@ export abstract class Connection implements Sink, Corkable, Beating {
   }
 }
 
-export interface SocketConnectionInit extends ConnectionInit {
+interface SocketConnectionInit extends ConnectionInit {
   /** HTTP/1.0: raw bytes, and the stream ends with the connection. */
   http10: boolean;
   /** The connection may carry another request after this one's response. */
