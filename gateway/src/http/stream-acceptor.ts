@@ -85,7 +85,7 @@ function readHead(socket: Socket, options: StreamAcceptorOptions, outcome: HeadO
   const chunks: Buffer[] = [];
   let total = 0;
   let stream = false;
-  let seam = Buffer.alloc(0);
+  let seam: Buffer = Buffer.alloc(0);
   const timer = setTimeout(
     () => refuse(new GatewayError('request_timeout', 'the request was not received in time (REQUEST_TIMEOUT_MS): send its headers without pausing')),
     options.headTimeoutMs,
@@ -122,13 +122,13 @@ function readHead(socket: Socket, options: StreamAcceptorOptions, outcome: HeadO
       stream = true;
     }
     // The blank line may straddle two chunks: look in the end of the last one and this one.
-    const window = Buffer.concat([seam, chunk]);
+    const window = seam.length === 0 ? chunk : Buffer.concat([seam, chunk]);
     seam = window.subarray(Math.max(0, window.length - 3));
     if (headEnd(window) < 0) {
       if (total > MAX_HEAD_BYTES) refuse(gatewayErrorOf(new HeadError(431, 'the request head is larger than 16 KB')));
       return;
     }
-    const bytes = Buffer.concat(chunks, total);
+    const bytes = chunks.length === 1 ? chunk : Buffer.concat(chunks, total);
     const end = headEnd(bytes);
     stop();
     let head: RequestHead;

@@ -100,12 +100,12 @@ export abstract class Connection implements Sink, Corkable, Beating {
   start(headers: Readonly<Record<string, string>>, opening: Frame): void {
     if (this.closed || this.started) return;
     this.started = true;
-    this.batch(); // the head and the opening block leave in one write
-    this.sendHead(headers);
     this.socket.setNoDelay(true);
     this.socket.setTimeout(0);
     this.clock.add(this);
-    this.write(opening);
+    this.batch(); // the head and the opening block leave in one write
+    this.lastWriteTick = this.clock.tick;
+    this.sendHead(headers, opening);
   }
 
   write(frame: Frame): boolean {
@@ -187,8 +187,8 @@ export abstract class Connection implements Sink, Corkable, Beating {
 
   /** Answers a stream request refused before it started (after `detach`), as JSON. */
   abstract answer(error: unknown, headers: Readonly<Record<string, string>>): void;
-  /** Writes the response head. */
-  protected abstract sendHead(headers: Readonly<Record<string, string>>): void;
+  /** Writes the response head and the opening block. */
+  protected abstract sendHead(headers: Readonly<Record<string, string>>, opening: Frame): void;
   /** Ends a started response; `close`: the connection must not carry another request. */
   protected abstract finish(close: boolean): void;
 
@@ -260,8 +260,14 @@ export class SocketConnection extends Connection {
     this.socket.off('error', ignore);
   }
 
-  protected sendHead(headers: Readonly<Record<string, string>>): void {
-    this.socket.write(streamHead(this.chunked, headers), 'latin1');
+  protected sendHead(headers: Readonly<Record<string, string>>, opening: Frame): void {
+    // One buffer, one send: the head and the opening block are one packet for the client.
+    const head = streamHead(this.chunked, headers);
+    const body = this.chunked ? opening.chunked : opening.raw;
+    const bytes = Buffer.allocUnsafe(head.length + body.length);
+    bytes.write(head, 0, 'latin1');
+    body.copy(bytes, head.length);
+    this.socket.write(bytes);
   }
 
   protected finish(close: boolean): void {
@@ -296,10 +302,11 @@ export class ResponseConnection extends Connection {
     this.res.end(JSON.stringify(body));
   }
 
-  protected sendHead(headers: Readonly<Record<string, string>>): void {
+  protected sendHead(headers: Readonly<Record<string, string>>, opening: Frame): void {
     this.res.writeHead(200, { ...STREAM_HEADERS, ...headers });
     this.res.flushHeaders();
     this.chunked = this.res.chunkedEncoding;
+    this.write(opening);
   }
 
   protected finish(close: boolean): void {
