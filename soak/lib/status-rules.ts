@@ -1,0 +1,36 @@
+// Which error answers a fault explains. Outside these, any 5xx and any 4xx is a violation: the
+// soak's clients always send valid requests with valid tokens.
+import type { StatusRecord } from './client-kit';
+import type { Tally } from './tally';
+
+export type FaultKind = 'sigkill' | 'rolling-restart' | 'pubsub-kill' | 'redis-restart' | 'hangups';
+
+export interface FaultWindow {
+  kind: FaultKind;
+  start: number;
+  end: number;
+}
+
+/** A fault's effects may be answered a little after it ends (a retry in flight, a slow reconnect). */
+export const WINDOW_GRACE_MS = 5000;
+
+/** The answers each fault may cause, as `status code` (code '' for the load balancer's own pages). */
+const EXPLAINED: Record<FaultKind, readonly string[]> = {
+  // A request in flight on a killed gateway: nginx does not retry a POST it already sent.
+  sigkill: ['502 '],
+  // A draining gateway refuses new streams and publishes (nginx tries the next one, but a
+  // request may meet two gateways that are restarting).
+  'rolling-restart': ['503 draining', '502 '],
+  // Redis away: 503 while the bus reconnects and resubscribes.
+  'redis-restart': ['503 bus_unavailable'],
+  'pubsub-kill': ['503 bus_unavailable'],
+  hangups: [],
+};
+
+export function judgeStatuses(records: readonly StatusRecord[], windows: readonly FaultWindow[], tally: Tally): void {
+  for (const record of records) {
+    const key = `${record.status} ${record.code}`;
+    const explained = windows.some((w) => record.at >= w.start && record.at <= w.end + WINDOW_GRACE_MS && EXPLAINED[w.kind].includes(key));
+    tally.expect(explained, 'status', record.what, () => `${key.trim()} at ${new Date(record.at).toISOString()}, outside any fault that explains it`);
+  }
+}
