@@ -1,6 +1,6 @@
 // `npm run soak -- --minutes N`: the chaos soak (soak/lib/soak.ts). Prints the table and, last,
-// `soak: <checks> checks, <n> violations`; writes soak/results/soak-<time>.json and .html; exits
-// 1 on any violation.
+// `soak: <checks> checks, <n> violations`; writes soak/results/soak-<time>.json and .html (and
+// each process's output in soak-<time>-logs/); exits 1 on any violation.
 //
 //   npm run soak -- --minutes 1                       # smoke run
 //   npm run soak -- --minutes 10 --clients 2500 --library-clients 250
@@ -46,12 +46,13 @@ function options(): SoakOptions & { out: string } {
 
 async function main(): Promise<void> {
   const { out, ...soak } = options();
-  const report = await runSoak(soak);
+  const stamp = new Date().toISOString().replace(/[:.]/g, '-');
+  const base = join(out, `soak-${stamp}`);
+  const report = await runSoak({ ...soak, logDir: `${base}-logs` });
   mkdirSync(out, { recursive: true });
-  const base = join(out, `soak-${report.startedAt.replace(/[:.]/g, '-')}`);
   writeFileSync(`${base}.json`, `${JSON.stringify(report, null, 2)}\n`);
   writeFileSync(`${base}.html`, htmlReport(report));
-  console.log(`\n[soak] report: ${base}.json, ${base}.html\n`);
+  console.log(`\n[soak] report: ${base}.json, ${base}.html; every process's output in ${base}-logs/\n`);
   console.log(terminalReport(report));
   process.exitCode = report.violations === 0 ? 0 : 1;
 }

@@ -29,7 +29,8 @@ export interface HeldStream {
 
 export type ClientCommand =
   | StartCommand
-  | { t: 'hold' }
+  /** No new connections, no planned hang-ups; streams whose token expires within `horizonMs` hang up now. */
+  | { t: 'hold'; horizonMs: number }
   | { t: 'release' }
   | { t: 'snapshot' }
   | { t: 'hangups'; count: number; channels: string[] }

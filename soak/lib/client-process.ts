@@ -75,6 +75,7 @@ async function handle(command: ClientCommand): Promise<ClientReport> {
   switch (command.t) {
     case 'hold':
       k.hold();
+      for (const client of raw) client.quietDown(command.horizonMs);
       return { t: 'ok' };
     case 'release':
       k.release();

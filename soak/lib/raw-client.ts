@@ -25,10 +25,13 @@ export class RawClient {
   inFlight = false;
   open = false;
   subject = '';
+  /** When the current token expires (epoch ms). */
+  private tokenExpiresAt = 0;
   private openedAt = 0;
   private eventsThisStream = 0;
   private quitAfter = 0;
   private firstOpen: (() => void) | undefined;
+  private stopped = false;
 
   constructor(readonly spec: RawSpec, private readonly kit: ClientKit) {
     this.newLife();
@@ -51,9 +54,10 @@ export class RawClient {
   }
 
   stop(): void {
+    this.stopped = true;
+    this.hangUp();
     for (const timer of this.timers) clearTimeout(timer);
     this.timers.clear();
-    this.hangUp();
   }
 
   /** A new identity: fresh checks and no cursor, starting as the spec says (quitters: earliest). */
@@ -65,10 +69,12 @@ export class RawClient {
 
   private async connect(): Promise<void> {
     await this.kit.whenFree();
-    if (this.kit.isStopped || this.req !== undefined) return;
+    if (this.stopped || this.kit.isStopped || this.req !== undefined) return;
     this.attempt++;
     this.subject = `${this.spec.name}.${this.attempt}`;
     const token = mintToken(this.kit.jwtSecret, { sub: this.subject, subscribe: this.spec.channels, ttlS: this.spec.tokenTtlS });
+    // The token's exp is whole seconds from now (bench's mintToken): it expires at the latest then.
+    this.tokenExpiresAt = (Math.floor(Date.now() / 1000) + this.spec.tokenTtlS) * 1000;
     const query = this.spec.channels.map((c) => `channel=${encodeURIComponent(c)}`).join('&') + (this.spec.state ? '&state=1' : '');
     const resume = this.cursor ?? (this.spec.start === 'earliest' ? 'earliest' : undefined);
     const headers: Record<string, string> = { Authorization: `Bearer ${token}`, Accept: 'text/event-stream' };
@@ -187,7 +193,7 @@ export class RawClient {
     this.open = false;
     this.firstOpen?.();
     this.firstOpen = undefined;
-    if (this.kit.isStopped) return;
+    if (this.stopped || this.kit.isStopped) return;
     this.kit.counters.reconnects++;
     this.after(delayMs, () => void this.connect());
   }
@@ -199,11 +205,27 @@ export class RawClient {
     this.ended(req, delayMs);
   }
 
+  /**
+   * At a quiet moment no stream may end by itself: one whose token would expire within
+   * `horizonMs` hangs up now (and comes back with a fresh token once the moment is over).
+   */
+  quietDown(horizonMs: number): void {
+    if (this.req !== undefined && this.tokenExpiresAt - Date.now() < horizonMs) {
+      this.kit.counters.aways++;
+      this.hangUp();
+    }
+  }
+
   private pauseReading(): void {
+    if (!this.kit.held) this.pause(1000 + Math.random() * 2000);
+  }
+
+  /** Stops reading the current stream for `ms` (a slow reader; the gateway may end it meanwhile). */
+  pause(ms: number): void {
     const res = this.res;
-    if (res === undefined || this.kit.held) return;
+    if (res === undefined) return;
     res.pause();
-    this.after(1000 + Math.random() * 2000, () => res.resume());
+    this.after(ms, () => res.resume());
   }
 
   private goAway(): void {

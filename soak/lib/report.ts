@@ -29,8 +29,9 @@ export function terminalReport(report: SoakReport): string {
     `run: ${fmt(report.durationS, 0)} s, ${report.options.rawClients} raw + ${report.options.libraryClients} library clients on ${report.options.channels + 4} channels, ${report.quietChecks} quiet checks`,
     `faults: ${report.faults.map((f) => `${f.kind} at ${fmt((f.start - Date.parse(report.startedAt)) / 1000, 0)} s`).join(', ') || 'none'}`,
     `traffic: ${c.published} events published (${c.publishRetries} retries), ${c.delivered} delivered and checked, ${c.gaps} gaps over trimmed history, ${c.expiries} tokens expired mid-stream, ${c.reconnects} reconnects, ${c.aways} aways, ${c.replayQuits} hang-ups mid-replay, ${c.hangups} mid-handshake, ${c.statuses} error answers`,
+    `error answers (judged against the faults): ${Object.entries(report.errorAnswers).map(([k, n]) => `${n}× ${k}`).join(', ') || 'none'}`,
     `delivery latency (events published after their stream opened): p50 ${fmt(report.latency.p50)} ms, p99 ${fmt(report.latency.p99)} ms, max ${fmt(report.latency.max, 0)} ms`,
-    ...report.flatness.map((f) => `${f.name} pid ${f.pid}: RSS ${fmt(f.rssFirst / 1048576)} → ${fmt(f.rssLast / 1048576)} MiB, other files ${f.fdsFirst} → ${f.fdsLast} (${f.samples} samples)`),
+    ...report.flatness.map((f) => `${f.name} pid ${f.pid}: RSS ${fmt(f.rssFirst / 1048576)} → ${fmt(f.rssLast / 1048576)} MiB, streams ${f.connectionsFirst} → ${f.connectionsLast}, other open files ${f.fdsFirst} → ${f.fdsLast} (${f.samples} samples, first vs last quarter)`),
   ];
   if (report.tally.examples.length > 0) {
     lines.push('', 'violations (first ones):', ...report.tally.examples.slice(0, 20).map((v) => `  [${v.invariant}] ${v.where}: ${v.detail}`));

@@ -15,6 +15,7 @@ import type { ClientCommand, ClientCounters, ClientReport, HeldStream } from './
 import { checkFlatness, type Flatness, type ProcessSample } from './flatness';
 import { runFault, type FaultContext } from './faults';
 import { GatewayStreams } from './gateway-streams';
+import { ProcessLogs } from './process-logs';
 import { compareHeld, type Finding, type GatewayView } from './held-check';
 import { drawPopulation, LONG_HISTORY, type ChannelPlan, type PopulationOptions } from './population';
 import { localPorts, readProcess, redisView, scrapeGateway, subscriberPorts } from './probes';
@@ -33,6 +34,8 @@ export interface SoakOptions extends PopulationOptions {
   processes?: number;
   /** Progress lines. */
   log?: (line: string) => void;
+  /** A folder for every process's output (`<name>-<pid>.log`); default: not kept. */
+  logDir?: string;
 }
 
 export interface TimePoint {
@@ -59,6 +62,8 @@ export interface SoakReport {
   faults: FaultRecord[];
   quietChecks: number;
   counters: ClientCounters & { published: number; publishRetries: number; statuses: number };
+  /** Error answers clients and publishers got, by `status code`. */
+  errorAnswers: Record<string, number>;
   latency: { p50: number; p99: number; max: number; count: number };
   flatness: Flatness[];
   timeline: TimePoint[];
@@ -89,13 +94,24 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
   const streams = new GatewayStreams();
   const tally = new Tally();
   log(`starting Redis (AOF), 3 gateways and nginx`);
-  const cluster = await startCluster({ demo: false, gatewayEnv: GATEWAY_ENV, onLine: (name, line, pid) => streams.onLine(name, line, pid) });
+  const files = options.logDir === undefined ? undefined : new ProcessLogs(options.logDir);
+  const cluster = await startCluster({
+    demo: false,
+    gatewayEnv: GATEWAY_ENV,
+    onLine: (name, line, pid) => {
+      streams.onLine(name, line, pid);
+      files?.write(name, pid, line);
+    },
+  });
   // Ctrl-C (the CLI's runFinalizers): nothing of the cluster may outlive the soak.
   const forget = onKillAll(() => killCluster(cluster));
   const admin = new Redis(cluster.redisUrl, { maxRetriesPerRequest: 2 });
   const statuses: StatusRecord[] = [];
   const fleet = new PublisherFleet(population.channels, {
-    redisUrl: cluster.redisUrl, baseUrl: cluster.url, jwtSecret: cluster.jwtSecret, schemasDir: SCHEMAS_DIR, tally, onStatus: (r) => statuses.push(r),
+    redisUrl: cluster.redisUrl, baseUrl: cluster.url, jwtSecret: cluster.jwtSecret, schemasDir: SCHEMAS_DIR, tally, onStatus: (r) => {
+      statuses.push(r);
+      run.count([r]);
+    },
   });
   const children: ClientChild[] = Array.from({ length: options.processes ?? 2 }, (_, i) => new Child<ClientCommand, ClientReport>('../../soak/lib/client-process.ts', `soak-clients-${i}`));
   const call = async <T extends ClientReport['t']>(command: ClientCommand, kind: T): Promise<Extract<ClientReport, { t: T }>[]> =>
@@ -138,6 +154,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
     await fleet.stop().catch(() => undefined);
     admin.disconnect();
     await cluster.stop();
+    files?.close();
     forget();
   }
 }
@@ -177,6 +194,7 @@ class SoakRun {
   counters: ClientCounters = { open: 0, expiries: 0, reconnects: 0, hangups: 0, replayQuits: 0, aways: 0, delivered: 0, gaps: 0 };
   quietChecks = 0;
   statusCount = 0;
+  readonly errorAnswers: Record<string, number> = {};
   private sampling = true;
   private readonly started = Date.now();
   private readonly keyspace = createKeyspace();
@@ -207,7 +225,7 @@ class SoakRun {
       for (const report of reports) {
         this.tally.add(report.tally);
         statuses.push(...report.statuses);
-        this.statusCount += report.statuses.length;
+        this.count(report.statuses);
         latency.add(report.latency);
         for (const key of Object.keys(counters) as (keyof ClientCounters)[]) counters[key] += report.counters[key];
       }
@@ -238,6 +256,14 @@ class SoakRun {
         entry.samples.push({ t: now, rss: reading.rss, fds: reading.fds, connections: metrics.connections });
       }
       this.timeline.push(point);
+    }
+  }
+
+  count(records: readonly StatusRecord[]): void {
+    this.statusCount += records.length;
+    for (const r of records) {
+      const key = `${r.status} ${r.code || '(load balancer)'} ${r.what}`;
+      this.errorAnswers[key] = (this.errorAnswers[key] ?? 0) + 1;
     }
   }
 
@@ -283,7 +309,7 @@ class SoakRun {
    */
   async quietCheck(label: string): Promise<void> {
     this.quietChecks++;
-    await this.call({ t: 'hold' }, 'ok');
+    await this.call({ t: 'hold', horizonMs: SETTLE_MS + 5000 }, 'ok');
     try {
       const handshakesDone = Date.now() + HANDSHAKES_DONE_MS;
       let inFlight = Number.POSITIVE_INFINITY;
@@ -355,7 +381,7 @@ class SoakRun {
   }
 
   report(startedAt: number, options: SoakOptions, flatness: Flatness[], fleet: PublisherFleet, opened: number): SoakReport {
-    const { log: _log, ...rest } = options;
+    const { log: _log, logDir: _logDir, ...rest } = options;
     const data = this.tally.snapshot;
     const summary = this.latency.summary();
     this.log(`${opened} clients had opened at the start`);
@@ -369,6 +395,7 @@ class SoakRun {
       faults: this.windows,
       quietChecks: this.quietChecks,
       counters: { ...this.counters, published: fleet.published, publishRetries: fleet.retries, statuses: this.statusCount },
+      errorAnswers: this.errorAnswers,
       latency: { p50: summary.p50, p99: summary.p99, max: summary.max, count: summary.count },
       flatness,
       timeline: this.timeline,
