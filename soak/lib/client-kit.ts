@@ -14,6 +14,8 @@ export interface StatusRecord {
   /** The gateway's error code, or '' (nginx's own pages have none). */
   code: string;
   what: 'stream' | 'publish';
+  /** A 401 that came after the request's token expired (a handshake slower than the token's life). */
+  tokenExpired?: boolean;
 }
 
 export class ClientKit {

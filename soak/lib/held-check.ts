@@ -62,7 +62,7 @@ export function compareHeld(held: readonly HeldStream[], gateways: readonly Gate
   for (const stream of held) {
     if (!stream.certain) continue;
     const where = servedBy.get(stream.subject) ?? [];
-    expect(where.length === 1, 'connections', stream.subject, () => `the client holds its stream, ${where.length === 0 ? 'no gateway' : `gateways ${where.join(', ')}`} hold it`);
+    expect(where.length === 1, 'connections', stream.subject, () => `the client holds its stream, ${where.length === 0 ? 'no gateway holds it' : `gateways ${where.join(', ')} hold it`}`);
   }
   const extra = [...redis.channels].filter((channel) => !wanted.has(channel));
   const missing = [...wanted.keys()].filter((channel) => !redis.channels.has(channel));

@@ -103,7 +103,7 @@ export function drawPopulation(options: PopulationOptions): Population {
     if (random() < 0.1) base.start = 'earliest';
     if (random() < 0.1) base.state = true;
     if (random() < 0.1) base.slow = true;
-    if (random() < 0.1) base.tokenTtlS = 8 + Math.floor(random() * 15);
+    if (random() < 0.1) base.tokenTtlS = 12 + Math.floor(random() * 19);
     return base;
   });
 

@@ -135,7 +135,8 @@ export class RawClient {
       } catch {
         // nginx's own error pages are HTML
       }
-      this.kit.status({ at: Date.now(), status: res.statusCode ?? 0, code, what: 'stream' });
+      const at = Date.now();
+      this.kit.status({ at, status: res.statusCode ?? 0, code, what: 'stream', ...(at >= this.tokenExpiresAt ? { tokenExpired: true } : {}) });
     });
     res.on('error', () => undefined);
   }

@@ -262,7 +262,7 @@ class SoakRun {
   count(records: readonly StatusRecord[]): void {
     this.statusCount += records.length;
     for (const r of records) {
-      const key = `${r.status} ${r.code || '(load balancer)'} ${r.what}`;
+      const key = `${r.status} ${r.code || '(load balancer)'} ${r.what}${r.tokenExpired === true ? ' (token expired meanwhile)' : ''}`;
       this.errorAnswers[key] = (this.errorAnswers[key] ?? 0) + 1;
     }
   }
