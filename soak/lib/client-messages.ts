@@ -29,8 +29,10 @@ export interface HeldStream {
 
 export type ClientCommand =
   | StartCommand
-  /** No new connections, no planned hang-ups; streams whose token expires within `horizonMs` hang up now. */
-  | { t: 'hold'; horizonMs: number }
+  /** No new connections, no planned hang-ups. */
+  | { t: 'hold' }
+  /** While held: streams whose token expires within `horizonMs` hang up now. */
+  | { t: 'quiet-down'; horizonMs: number }
   | { t: 'release' }
   | { t: 'snapshot' }
   | { t: 'hangups'; count: number; channels: string[] }

@@ -75,6 +75,8 @@ async function handle(command: ClientCommand): Promise<ClientReport> {
   switch (command.t) {
     case 'hold':
       k.hold();
+      return { t: 'ok' };
+    case 'quiet-down':
       for (const client of raw) client.quietDown(command.horizonMs);
       return { t: 'ok' };
     case 'release':

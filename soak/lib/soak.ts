@@ -304,12 +304,13 @@ class SoakRun {
 
   /**
    * Holds the clients (no new connection, no planned hang-up), waits until no handshake is in
-   * flight, then compares what the clients hold with each gateway until they agree or SETTLE_MS
+   * flight, hangs up the streams whose token would expire soon, then compares what the clients hold with each gateway until they agree or SETTLE_MS
    * passed; what still differs then is a violation. Publishing goes on meanwhile.
    */
   async quietCheck(label: string): Promise<void> {
     this.quietChecks++;
-    await this.call({ t: 'hold', horizonMs: SETTLE_MS + 5000 }, 'ok');
+    const started = Date.now();
+    await this.call({ t: 'hold' }, 'ok');
     try {
       const handshakesDone = Date.now() + HANDSHAKES_DONE_MS;
       let inFlight = Number.POSITIVE_INFINITY;
@@ -318,6 +319,9 @@ class SoakRun {
         if (inFlight > 0) await new Promise((resolve) => setTimeout(resolve, 200));
       }
       if (!this.tally.expect(inFlight === 0, 'connections', 'clients', () => `${inFlight} stream requests still without an answer ${HANDSHAKES_DONE_MS / 1000} s into a quiet moment (${label})`)) return;
+      // No stream may end by itself while the counts settle: those whose token would expire
+      // meanwhile hang up now.
+      await this.call({ t: 'quiet-down', horizonMs: SETTLE_MS + 5000 }, 'ok');
       const deadline = Date.now() + SETTLE_MS;
       let last: { checks: Partial<Record<string, number>>; findings: Finding[] };
       for (;;) {
@@ -332,7 +336,8 @@ class SoakRun {
         this.tally.check(finding.invariant);
         this.tally.violation(finding.invariant, finding.where, `${finding.detail} (quiet moment: ${label})`);
       }
-      this.log(`quiet check (${label}): ${last.findings.length === 0 ? 'gateways match the clients' : `${last.findings.length} differences`}`);
+      const took = ((Date.now() - started) / 1000).toFixed(1);
+      this.log(`quiet check (${label}, ${took} s): ${last.findings.length === 0 ? 'gateways match the clients' : `${last.findings.length} differences`}`);
     } finally {
       await this.call({ t: 'release' }, 'ok');
     }
