@@ -16,6 +16,8 @@ export interface StatusRecord {
   what: 'stream' | 'publish';
   /** A 401 that came after the request's token expired (a handshake slower than the token's life). */
   tokenExpired?: boolean;
+  /** From sending the request to the answer (stream requests), for the report. */
+  elapsedMs?: number;
 }
 
 export class ClientKit {

@@ -27,6 +27,8 @@ export class RawClient {
   subject = '';
   /** When the current token expires (epoch ms). */
   private tokenExpiresAt = 0;
+  /** When the current request was sent (epoch ms). */
+  private sentAt = 0;
   private openedAt = 0;
   private eventsThisStream = 0;
   private quitAfter = 0;
@@ -80,6 +82,7 @@ export class RawClient {
     const headers: Record<string, string> = { Authorization: `Bearer ${token}`, Accept: 'text/event-stream' };
     if (resume !== undefined) headers['Last-Event-ID'] = resume;
     this.inFlight = true;
+    this.sentAt = Date.now();
     const req = request({ host: this.kit.host, port: this.kit.port, path: `/v1/stream?${query}`, headers, agent: false });
     this.req = req;
     req.on('response', (res) => this.onResponse(req, res));
@@ -136,7 +139,7 @@ export class RawClient {
         // nginx's own error pages are HTML
       }
       const at = Date.now();
-      this.kit.status({ at, status: res.statusCode ?? 0, code, what: 'stream', ...(at >= this.tokenExpiresAt ? { tokenExpired: true } : {}) });
+      this.kit.status({ at, status: res.statusCode ?? 0, code, what: 'stream', elapsedMs: at - this.sentAt, ...(at >= this.tokenExpiresAt ? { tokenExpired: true } : {}) });
     });
     res.on('error', () => undefined);
   }

@@ -33,6 +33,7 @@ export function judgeStatuses(records: readonly StatusRecord[], windows: readonl
     const key = `${record.status} ${record.code}`;
     const expired = record.status === 401 && record.tokenExpired === true;
     const explained = expired || windows.some((w) => record.at >= w.start && record.at <= w.end + WINDOW_GRACE_MS && EXPLAINED[w.kind].includes(key));
-    tally.expect(explained, 'status', record.what, () => `${key.trim()} at ${new Date(record.at).toISOString()}, outside any fault that explains it`);
+    const elapsed = record.elapsedMs === undefined ? '' : ` ${record.elapsedMs} ms after the request`;
+    tally.expect(explained, 'status', record.what, () => `${key.trim()} at ${new Date(record.at).toISOString()}${elapsed}, outside any fault that explains it`);
   }
 }
