@@ -58,3 +58,6 @@ export type ClientReport =
   | { t: 'stats'; tally: TallyData; statuses: StatusRecord[]; latency: HistogramData; counters: ClientCounters }
   | { t: 'finished'; tally: TallyData; claims: TrimClaim[]; behind: number }
   | { t: 'error'; message: string };
+
+/** Sends a command to every client process and checks each reply is of `kind`. */
+export type Call = <T extends ClientReport['t']>(command: ClientCommand, kind: T) => Promise<Extract<ClientReport, { t: T }>[]>;

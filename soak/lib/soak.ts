@@ -11,14 +11,14 @@ import { onKillAll } from '../../bench/lib/proc';
 import { Histogram } from '../../bench/lib/histogram';
 import { settleClaims, type TrimClaim } from './channel-check';
 import type { StatusRecord } from './client-kit';
-import type { ClientCommand, ClientCounters, ClientReport, HeldStream } from './client-messages';
+import type { Call, ClientCommand, ClientCounters, ClientReport } from './client-messages';
 import { checkFlatness, type Flatness, type ProcessSample } from './flatness';
 import { runFault, type FaultContext } from './faults';
 import { GatewayStreams } from './gateway-streams';
 import { ProcessLogs } from './process-logs';
-import { compareHeld, type Finding, type GatewayView } from './held-check';
 import { drawPopulation, LONG_HISTORY, type ChannelPlan, type PopulationOptions } from './population';
-import { localPorts, readProcess, redisView, scrapeGateway, subscriberPorts } from './probes';
+import { readProcess, scrapeGateway } from './probes';
+import { quietCheck } from './quiet-check';
 import { PublisherFleet } from './publishers';
 import { judgeStatuses, type FaultKind, type FaultWindow } from './status-rules';
 import { Tally, type TallyData } from './tally';
@@ -81,8 +81,6 @@ const GATEWAY_ENV = {
   CLIENT_BUFFER_BYTES: '262144',
   LOG_LEVEL: 'info',
 };
-const HANDSHAKES_DONE_MS = 30_000;
-const SETTLE_MS = 15_000;
 const FINISH_MS = 90_000;
 
 type ClientChild = Child<ClientCommand, ClientReport>;
@@ -183,7 +181,6 @@ function sleepUntil(at: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, Math.max(0, at - Date.now())));
 }
 
-type Call = <T extends ClientReport['t']>(command: ClientCommand, kind: T) => Promise<Extract<ClientReport, { t: T }>[]>;
 
 /** The state of one soak while it runs. */
 class SoakRun {
@@ -302,65 +299,9 @@ class SoakRun {
     }
   }
 
-  /**
-   * Holds the clients (no new connection, no planned hang-up), waits until no handshake is in
-   * flight, hangs up the streams whose token would expire soon, then compares what the clients hold with each gateway until they agree or SETTLE_MS
-   * passed; what still differs then is a violation. Publishing goes on meanwhile.
-   */
   async quietCheck(label: string): Promise<void> {
     this.quietChecks++;
-    const started = Date.now();
-    await this.call({ t: 'hold' }, 'ok');
-    try {
-      const handshakesDone = Date.now() + HANDSHAKES_DONE_MS;
-      let inFlight = Number.POSITIVE_INFINITY;
-      while (inFlight > 0 && Date.now() < handshakesDone) {
-        inFlight = (await this.call({ t: 'snapshot' }, 'snapshot')).reduce((sum, r) => sum + r.inFlight, 0);
-        if (inFlight > 0) await new Promise((resolve) => setTimeout(resolve, 200));
-      }
-      if (!this.tally.expect(inFlight === 0, 'connections', 'clients', () => `${inFlight} stream requests still without an answer ${HANDSHAKES_DONE_MS / 1000} s into a quiet moment (${label})`)) return;
-      // No stream may end by itself while the counts settle: those whose token would expire
-      // meanwhile hang up now.
-      await this.call({ t: 'quiet-down', horizonMs: SETTLE_MS + 5000 }, 'ok');
-      const deadline = Date.now() + SETTLE_MS;
-      let last: { checks: Partial<Record<string, number>>; findings: Finding[] };
-      for (;;) {
-        last = await this.compare();
-        if (last.findings.length === 0 || Date.now() > deadline) break;
-        await new Promise((resolve) => setTimeout(resolve, 250));
-      }
-      for (const [invariant, count] of Object.entries(last.checks) as [keyof typeof last.checks & ('connections' | 'subscriptions'), number][]) {
-        this.tally.check(invariant, count - last.findings.filter((f) => f.invariant === invariant).length);
-      }
-      for (const finding of last.findings) {
-        this.tally.check(finding.invariant);
-        this.tally.violation(finding.invariant, finding.where, `${finding.detail} (quiet moment: ${label})`);
-      }
-      const took = ((Date.now() - started) / 1000).toFixed(1);
-      this.log(`quiet check (${label}, ${took} s): ${last.findings.length === 0 ? 'gateways match the clients' : `${last.findings.length} differences`}`);
-    } finally {
-      await this.call({ t: 'release' }, 'ok');
-    }
-  }
-
-  private async compare(): Promise<ReturnType<typeof compareHeld>> {
-    const held: HeldStream[] = (await this.call({ t: 'snapshot' }, 'snapshot')).flatMap((r) => r.streams);
-    const ports = await subscriberPorts(this.admin);
-    const views: GatewayView[] = [];
-    for (const gateway of this.cluster.gateways) {
-      const metrics = await scrapeGateway(gateway.url);
-      const pid = gateway.process.pid;
-      const mine = [...localPorts(pid)].filter((port) => ports.has(port));
-      views.push({
-        name: gateway.name,
-        connections: metrics?.connections ?? -1,
-        busSubscriptions: metrics?.busSubscriptions ?? -1,
-        redisSubscriptions: mine.reduce((sum, port) => sum + (ports.get(port) ?? 0), 0),
-        streams: this.streams.streams(pid),
-      });
-    }
-    const wanted = [...new Set(views.flatMap((v) => [...v.streams.values()].flatMap((s) => s.channels)))];
-    return compareHeld(held, views, await redisView(this.admin, wanted));
+    await quietCheck({ cluster: this.cluster, admin: this.admin, streams: this.streams, tally: this.tally, call: this.call, log: this.log }, label);
   }
 
   /** After publishing stopped: every client must come to hold each channel's last stored event. */
