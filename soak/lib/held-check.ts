@@ -46,9 +46,13 @@ export function compareHeld(held: readonly HeldStream[], gateways: readonly Gate
   const bySubject = new Map(held.map((stream) => [stream.subject, stream]));
   const servedBy = new Map<string, string[]>();
   const wanted = new Map<string, number>();
+  // A library client changing streams may be in a handshake (counted, not logged yet) or closing
+  // (logged, the count read a moment earlier): each allows one either way, on any gateway.
+  const changing = held.filter((stream) => !stream.certain).length;
   for (const gateway of gateways) {
     const logged = [...gateway.streams.values()].reduce((sum, s) => sum + s.count, 0);
-    expect(gateway.connections === logged, 'connections', gateway.name, () => `sse_connections is ${gateway.connections}, its log has ${logged} streams open`);
+    expect(Math.abs(gateway.connections - logged) <= changing, 'connections', gateway.name, () =>
+      `sse_connections is ${gateway.connections}, its log has ${logged} streams open${changing > 0 ? ` (${changing} library clients changing streams allow as many)` : ''}`);
     for (const [subject, stream] of gateway.streams) {
       servedBy.set(subject, [...(servedBy.get(subject) ?? []), ...Array<string>(stream.count).fill(gateway.name)]);
       const client = bySubject.get(subject);
