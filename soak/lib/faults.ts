@@ -1,6 +1,7 @@
 // The faults a soak injects, each run to its end (the system back to normal: every gateway ready)
 // before the next; the orchestrator keeps their time windows to judge the errors clients saw.
 import type { LocalCluster } from '../../deploy/local/cluster';
+import { readComposeNginxConfig } from '../../deploy/local/nginx';
 import type { Redis } from 'ioredis';
 import type { FaultKind } from './status-rules';
 
@@ -17,6 +18,12 @@ export interface FaultContext {
   /** A gateway process is gone for good: forget its log. */
   gone(pid: number): void;
   log(line: string): void;
+}
+
+/** nginx's `fail_timeout` in the compose config (the longest of its servers), plus a second. */
+export function loadBalancerFailTimeoutMs(conf = readComposeNginxConfig()): number {
+  const seconds = [...conf.matchAll(/\bfail_timeout=(\d+)s\b/g)].map((m) => Number(m[1]));
+  return (Math.max(0, ...seconds) + 1) * 1000;
 }
 
 /** Waits this long between killing a gateway and starting it again (clients move meanwhile). */
@@ -39,14 +46,19 @@ export async function runFault(kind: FaultKind, ctx: FaultContext): Promise<stri
     }
     case 'rolling-restart': {
       const codes: string[] = [];
-      for (const gateway of [...cluster.gateways]) {
+      const settleMs = loadBalancerFailTimeoutMs();
+      for (const [i, gateway] of [...cluster.gateways].entries()) {
+        // The load balancer took the previous gateway out while it drained and restarted: it
+        // tries it again only `fail_timeout` after its last failure. Draining the next one before
+        // that leaves nginx with no live upstream, and every request gets a 502.
+        if (i > 0) await new Promise((resolve) => setTimeout(resolve, settleMs));
         const exit = await gateway.process.stop({ signal: 'SIGTERM', timeoutMs: 20000 });
         ctx.gone(gateway.process.pid);
         codes.push(`${gateway.name} exit ${exit.signal ?? exit.code}`);
         await cluster.restartGateway(gateway.name);
         await ctx.allReady();
       }
-      return `SIGTERM rolling restart: ${codes.join(', ')}`;
+      return `SIGTERM rolling restart, ${settleMs / 1000} s between gateways: ${codes.join(', ')}`;
     }
     case 'pubsub-kill': {
       const killed = await ctx.admin.call('CLIENT', 'KILL', 'TYPE', 'pubsub');

@@ -1,6 +1,7 @@
 // The soak's other checks must fail when they should: a gateway counting a stream no client
 // holds, subscriptions left behind on Redis, a 5xx outside the fault that explains it, memory or
 // open files that grow — and pass on what the contract allows.
+import { loadBalancerFailTimeoutMs } from '../../soak/lib/faults';
 import { checkFlatness, type ProcessSample } from '../../soak/lib/flatness';
 import { compareHeld, type GatewayView, type RedisView } from '../../soak/lib/held-check';
 import type { HeldStream } from '../../soak/lib/client-messages';
@@ -70,7 +71,7 @@ describe('the soak comparison of clients and gateways at a quiet moment', () => 
 describe('the soak judge of error answers', () => {
   const windows = [{ kind: 'rolling-restart' as const, start: 10_000, end: 20_000 }];
 
-  it('accepts a 503 draining during a rolling restart (and its grace), a 401 for a token that expired meanwhile, and nothing else', () => {
+  it('accepts a 503 draining during a rolling restart (and its grace), a 502 for a publish then but not for a stream, a 401 for a token that expired meanwhile, and nothing else', () => {
     const tally = new Tally();
     judgeStatuses([
       { at: 15_000, status: 503, code: 'draining', what: 'stream' },
@@ -79,9 +80,11 @@ describe('the soak judge of error answers', () => {
       { at: 15_000, status: 500, code: 'internal', what: 'publish' },
       { at: 15_000, status: 401, code: 'invalid_token', what: 'stream' },
       { at: 40_000, status: 401, code: 'invalid_token', what: 'stream', tokenExpired: true },
+      { at: 12_000, status: 502, code: '', what: 'publish' },
+      { at: 12_000, status: 502, code: '', what: 'stream' },
     ], windows, tally);
-    expect(tally.snapshot.checks.status).toBe(6);
-    expect(tally.snapshot.examples.map((v) => v.detail.split(' at ')[0])).toEqual(['503 draining', '500 internal', '401 invalid_token']);
+    expect(tally.snapshot.checks.status).toBe(8);
+    expect(tally.snapshot.examples.map((v) => `${v.where}: ${v.detail.split(' at ')[0]}`)).toEqual(['stream: 503 draining', 'publish: 500 internal', 'stream: 401 invalid_token', 'stream: 502']);
   });
 });
 
@@ -109,5 +112,12 @@ describe('the soak flatness check', () => {
     const tally = new Tally();
     checkFlatness(new Map([[1, { name: 'g1', samples: samples((i) => i * 100 * MiB, (i) => i * 100).slice(0, 5) }]]), tally);
     expect(tally.totalChecks).toBe(0);
+  });
+});
+
+describe('the soak rolling restart', () => {
+  it('waits out nginx\'s fail_timeout between gateways, as read from the compose config', () => {
+    expect(loadBalancerFailTimeoutMs('server a:1 max_fails=2 fail_timeout=5s;\nserver b:1 fail_timeout=7s;')).toBe(8000);
+    expect(loadBalancerFailTimeoutMs()).toBeGreaterThan(1000);
   });
 });
