@@ -144,7 +144,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
     await sampler;
     judgeStatuses(statuses.splice(0), run.windows, tally);
     const flatness = checkFlatness(run.processSamples, tally);
-    return run.report(startedAt, options, flatness, fleet, opened);
+    return run.report(startedAt, options, flatness, fleet);
   } finally {
     run.stopSampling();
     await Promise.all(children.map((child) => child.call({ t: 'stop' }).catch(() => undefined)));
@@ -326,11 +326,10 @@ class SoakRun {
     this.log(`finished: ${reports.reduce((sum, r) => sum + r.behind, 0)} client channels behind; ${claims.length} gaps settled against trimmed history`);
   }
 
-  report(startedAt: number, options: SoakOptions, flatness: Flatness[], fleet: PublisherFleet, opened: number): SoakReport {
+  report(startedAt: number, options: SoakOptions, flatness: Flatness[], fleet: PublisherFleet): SoakReport {
     const { log: _log, logDir: _logDir, ...rest } = options;
     const data = this.tally.snapshot;
     const summary = this.latency.summary();
-    this.log(`${opened} clients had opened at the start`);
     return {
       startedAt: new Date(startedAt).toISOString(),
       options: rest,
