@@ -16,7 +16,7 @@ interface CpuProfile {
   endTime: number;
 }
 
-export interface ProfileEntry {
+interface ProfileEntry {
   function: string;
   where: string;
   selfMs: number;

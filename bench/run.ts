@@ -18,6 +18,9 @@ import { cpuTotals, terminalReport } from './lib/report';
 import type { BenchResults, Machine, ScenarioResult } from './lib/results';
 import { broadcastScenario, channelsScenario, idleScenario, type Context } from './lib/scenarios';
 import { bareTarget, gatewayTarget, httpPublishNote, NCHAN_INSTALL, nchanMissing, nchanTarget, type Target } from './lib/targets';
+import { replayScenario } from './lib/replay-scenario';
+import type { ReconnectPolicy } from './lib/storm-book';
+import { stormScenario, stormUnits } from './lib/storm-scenario';
 import { formatProfile, summarizeProfile } from './profile-summary';
 
 const HELP = `npm run bench [-- options]
@@ -30,6 +33,10 @@ Scenarios:
   idle       N connections on one channel: time to connect them all, server RSS growth per connection
   broadcast  1 channel, 1,000 then 10,000 subscribers, rising publish rates until p99 > 100 ms or loss
   channels   10,000 channels × 1 subscriber, round-robin publishing at rising rates, then as fast as possible
+  replay     (gateway only) 100 readers resume a 1,000 × 15 KB history from earliest at once while a
+             witness subscriber on another channel is timed at 10 msg/s: before vs during, memory, loss
+  storm      (gateway only) 10,000 clients with cursors on 3 gateways at 2 msg/s: paced connect, one
+             gateway SIGKILLed, then a SIGTERM rolling restart: time to resume, loss, latency, RSS
 
 Options:
   --quick            smaller N and fewer, shorter steps (under 2 minutes)
@@ -38,7 +45,10 @@ Options:
   --compare bare     also against a bare node:http fan-out (res.write per client, no auth, no
                      Redis): the ceiling of one naive Node process with this load client
                      (both: --compare nchan,bare)
-  --only <list>      comma-separated scenarios to run (idle,broadcast,channels)
+  --only <list>      comma-separated scenarios to run (idle,broadcast,channels,replay,storm)
+  --storm-reconnect eventsource|client
+                     how the storm's clients wait before reconnecting: exactly the stream's retry:
+                     like a browser's EventSource (default), or @sse-gateway/client's full jitter
   --profile          run the gateway under node --cpu-prof (one profile per scenario) and print the
                      top self-time functions of each
   --no-http-publish  publish through the SDK only (skip POST /v1/publish)
@@ -58,10 +68,13 @@ interface Args {
   httpPublish: boolean;
   report?: string;
   gateway: boolean;
+  stormPolicy: ReconnectPolicy;
 }
 
+const SCENARIOS = ['idle', 'broadcast', 'channels', 'replay', 'storm'];
+
 function parseArgs(argv: string[]): Args {
-  const args: Args = { quick: false, nchan: false, bare: false, only: new Set(['idle', 'broadcast', 'channels']), profile: false, httpPublish: true, gateway: true };
+  const args: Args = { quick: false, nchan: false, bare: false, only: new Set(SCENARIOS), profile: false, httpPublish: true, gateway: true, stormPolicy: 'eventsource' };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
     if (arg === '--help' || arg === '-h') {
@@ -81,9 +94,13 @@ function parseArgs(argv: string[]): Args {
     } else if (arg === '--only' || arg.startsWith('--only=')) {
       const value = arg.includes('=') ? arg.split('=')[1] : argv[++i];
       const names = (value ?? '').split(',').filter(Boolean);
-      const unknown = names.filter((n) => !['idle', 'broadcast', 'channels'].includes(n));
-      if (names.length === 0 || unknown.length > 0) fail(`--only takes idle,broadcast,channels; got ${JSON.stringify(value ?? '')}`);
+      const unknown = names.filter((n) => !SCENARIOS.includes(n));
+      if (names.length === 0 || unknown.length > 0) fail(`--only takes ${SCENARIOS.join(',')}; got ${JSON.stringify(value ?? '')}`);
       args.only = new Set(names);
+    } else if (arg === '--storm-reconnect' || arg.startsWith('--storm-reconnect=')) {
+      const value = arg.includes('=') ? arg.split('=')[1] : argv[++i];
+      if (value !== 'eventsource' && value !== 'client') fail(`--storm-reconnect takes eventsource or client; got ${JSON.stringify(value ?? '')}`);
+      args.stormPolicy = value;
     } else fail(`unknown option ${arg} (see --help)`);
   }
   return args;
@@ -122,8 +139,10 @@ function machine(redis: BenchRedis, nchan: Target | undefined): Machine {
 /** Publish paths each target is expected to run (the gateway's HTTP path is confirmed when it starts). */
 const expectedPaths = (target: Target, args: Args): number => (target.name === 'gateway' && args.httpPublish ? 2 : 1);
 
-function progressUnits(plan: Plan, args: Args, paths: number): number {
+function progressUnits(plan: Plan, args: Args, paths: number, target: Target): number {
+  const gatewayOnly = target.name === 'gateway' ? (args.only.has('replay') ? 2 : 0) + (args.only.has('storm') ? stormUnits(plan.storm.gateways) : 0) : 0;
   return (
+    gatewayOnly +
     (args.only.has('idle') ? plan.idle.length : 0) +
     paths * (args.only.has('broadcast') ? plan.broadcast.reduce((sum, b) => sum + b.rates.length, 0) : 0) +
     paths * (args.only.has('channels') ? plan.channels.rates.length + (plan.channels.max ? 1 : 0) : 0)
@@ -136,6 +155,10 @@ async function runTarget(context: Context, args: Args): Promise<ScenarioResult[]
   if (args.only.has('idle')) for (const n of plan.idle) results.push(await idleScenario(context, n));
   if (args.only.has('broadcast')) for (const b of plan.broadcast) results.push(...(await broadcastScenario(context, b.subscribers, b.rates)));
   if (args.only.has('channels')) results.push(...(await channelsScenario(context, plan.channels.count, plan.channels.rates, plan.channels.max)));
+  // Nchan and the bare server have no resume from a cursor: these two are the gateway's alone.
+  if (context.target.name !== 'gateway') return results;
+  if (args.only.has('replay')) results.push(await replayScenario(context));
+  if (args.only.has('storm')) results.push(await stormScenario(context, args.stormPolicy));
   return results;
 }
 
@@ -182,7 +205,7 @@ async function main(): Promise<void> {
     cleanup().finally(() => process.exit(130));
   });
 
-  const progress = new Progress(targets.reduce((sum, target) => sum + progressUnits(plan, args, expectedPaths(target, args)), 0));
+  const progress = new Progress(targets.reduce((sum, target) => sum + progressUnits(plan, args, expectedPaths(target, args), target), 0));
   const scenarios: ScenarioResult[] = [];
   try {
     for (const target of targets) {

@@ -6,11 +6,12 @@
 // output events are retained: a page opened in the middle of a long execution (with `state=1`)
 // shows where it is at once, whatever the history still holds.
 import { randomBytes } from 'node:crypto';
+import { setTimeout as delay } from 'node:timers/promises';
 import type { AnyPublishEvent, Publisher } from '@sse-gateway/publisher';
 
 export const DEFAULT_DEMO_CHANNEL = 'execution:demo';
 
-export interface CrewOptions {
+interface CrewOptions {
   /** The channel every execution is published on (the page follows this one channel). */
   channel: string;
   /**
@@ -193,15 +194,6 @@ function randomInt(below: number): number {
 }
 
 /** Waits `ms`, or less when `signal` aborts. */
-export function pause(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal.aborted) return resolve();
-    const done = (): void => {
-      clearTimeout(timer);
-      signal.removeEventListener('abort', done);
-      resolve();
-    };
-    const timer = setTimeout(done, ms);
-    signal.addEventListener('abort', done);
-  });
+function pause(ms: number, signal: AbortSignal): Promise<void> {
+  return delay(ms, undefined, { signal }).catch(() => undefined);
 }

@@ -4,31 +4,25 @@
 import { createPublisher, type Publisher } from '@sse-gateway/publisher';
 import { SignJWT } from 'jose';
 import { loadConfig, readJwtKey, text, type Config } from '../gateway/src/config';
-import { createGateway, type Gateway } from '../gateway/src/gateway';
+import { createGateway } from '../gateway/src/gateway';
 import { createLogger } from '../gateway/src/logger';
 import { DEFAULT_DEMO_CHANNEL, runCrew } from './crew';
 import { demoSite } from './site';
 
-export interface DemoOptions {
+interface DemoOptions {
   /** Human-readable lines (stdout by default). */
   say?: (line: string) => void;
   /** Pause between two crew events. @default 600 */
   paceMs?: number;
   /** Pause between two executions. @default 6000 */
   restMs?: number;
-  /** Lifetime of the page's tokens, seconds. @default 600 */
-  pageTokenTtlS?: number;
   /** Where the development secret is kept when no JWT key is set. @default defaultDevSecretDir() */
   devSecretDir?: string;
 }
 
-export interface Demo {
-  readonly gateway: Gateway;
+interface Demo {
   /** e.g. http://localhost:8080/demo/ */
   readonly pageUrl: string;
-  /** e.g. http://127.0.0.1:8080 */
-  readonly gatewayUrl: string;
-  readonly channel: string;
   stop(): Promise<void>;
 }
 
@@ -40,7 +34,7 @@ export async function startDemo(env: NodeJS.ProcessEnv, options: DemoOptions = {
   const logger = createLogger(config.logLevel);
   const gateway = createGateway(config, {
     logger,
-    routes: (router) => demoSite(router, { channel, secret, tokenTtlS: options.pageTokenTtlS, issuer: config.jwtIssuer, audience: config.jwtAudience }),
+    routes: (router) => demoSite(router, { channel, secret, issuer: config.jwtIssuer, audience: config.jwtAudience }),
   });
   const address = await gateway.listen();
   const local = config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host;
@@ -60,10 +54,7 @@ export async function startDemo(env: NodeJS.ProcessEnv, options: DemoOptions = {
   const crew = runCrew({ channel, publisher, paceMs: options.paceMs, restMs: options.restMs, signal: stopping.signal, say });
 
   return {
-    gateway,
     pageUrl,
-    gatewayUrl,
-    channel,
     async stop() {
       stopping.abort();
       await crew;

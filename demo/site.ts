@@ -8,9 +8,9 @@ import type Router from '@koa/router';
 import { SignJWT } from 'jose';
 import type { Context } from 'koa';
 
-export const PUBLIC_DIR = join(__dirname, 'public');
+const PUBLIC_DIR = join(__dirname, 'public');
 /** @sse-gateway/client's browser bundle, built by `npm run build` (and `npm install`). */
-export const CLIENT_BUNDLE = join(__dirname, '..', 'client', 'dist', 'browser.js');
+const CLIENT_BUNDLE = join(__dirname, '..', 'client', 'dist', 'browser.js');
 
 export interface DemoSiteOptions {
   /** The one channel the page may follow. */

@@ -4,6 +4,7 @@
 // The terminal's full-width tables follow, folded, for whoever wants every column.
 import { goalRows, verdict } from './goals';
 import { comparisons, cpuTotals, othersIn, terminalReport, type Comparison } from './report';
+import { resumeTables } from './resume-report';
 import type { BenchResults, StepResult } from './results';
 import { pathLabel } from './scenarios';
 
@@ -11,7 +12,7 @@ const fmt = (value: number, digits = 1): string => (Number.isFinite(value) ? val
 const kfmt = (value: number): string => (value >= 10_000 ? `${fmt(value / 1000)}k` : value.toFixed(0));
 export const escape = (text: string): string => text.replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c]!);
 
-export interface ChartPoint {
+interface ChartPoint {
   /** Publish rate, events/s: the rate asked, or for the `max` step the rate reached. */
   x: number;
   /** Latency, ms. */
@@ -22,7 +23,7 @@ export interface ChartPoint {
   max?: boolean;
 }
 
-export interface Series {
+interface Series {
   name: string;
   color: string;
   dash?: boolean;
@@ -54,7 +55,7 @@ export function xScale(maxRate: number): { x: (rate: number) => number; ticks: n
 }
 
 /** What the axes of a chart measure. */
-export interface ChartAxes {
+interface ChartAxes {
   /** @default 'publish rate (events/s)' */
   x?: string;
   /** The unit after each y tick. @default 'ms' */
@@ -168,8 +169,8 @@ function comparisonTable({ gateway, others }: Comparison): string {
 
 function targetsTable(results: BenchResults): string {
   const present = othersIn(results);
-  const rows = goalRows(results).map((r) => [r.goal, r.gateway, verdict(results, r.met), ...present.map((o) => r.others[o.name] ?? '')]);
-  return htmlTable(['target', 'gateway', 'met?', ...present.map((o) => o.title)], rows, { textColumns: 3 + present.length });
+  const rows = goalRows(results).map((r) => [r.goal, r.gateway, verdict(results, r), ...present.map((o) => r.others[o.name] ?? '')]);
+  return htmlTable(['goal', 'gateway', 'met?', ...present.map((o) => o.title)], rows, { textColumns: 3 + present.length });
 }
 
 function cpuTable(results: BenchResults): string {
@@ -186,10 +187,12 @@ const STYLE = `body{font-family:sans-serif;margin:2em;max-width:1200px}
 table{border-collapse:collapse;font-size:12px;margin:.5em 0;width:100%}
 th,td{border-bottom:1px solid #ddd;padding:3px 6px;text-align:left;vertical-align:top}
 th{background:#f3f3f3;font-weight:600}th.n{white-space:normal;text-align:right}td.n{text-align:right;white-space:nowrap}th.group{text-align:center;border-left:2px solid #fff}
-pre{background:#f6f6f6;padding:1em;overflow-x:auto;font-size:12px}section{margin:1.5em 0}`;
+p.note{font-size:12px;margin:.3em 0;color:#333}pre{background:#f6f6f6;padding:1em;overflow-x:auto;font-size:12px}section{margin:1.5em 0}`;
 
 export function htmlReport(results: BenchResults): string {
   const sections = comparisons(results).map((c) => `<section><h3>${escape(c.title)}</h3>${latencyChart(c)}${comparisonTable(c)}</section>`);
+  const resumes = resumeTables(results).map((t) =>
+    `<section><h3>${escape(t.title)}</h3>${htmlTable(t.header, t.rows)}${t.notes.map((note) => `<p class="note">${escape(note)}</p>`).join('')}</section>`);
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>sse-gateway benchmark ${escape(results.startedAt)}</title>
 <style>${STYLE}</style></head>
@@ -197,11 +200,12 @@ export function htmlReport(results: BenchResults): string {
 <h1>sse-gateway benchmark</h1>
 <p>${escape(results.startedAt)}, ${results.mode} plan, ${results.durationS.toFixed(0)} s. Servers: ${results.targets.map((t) => escape(t.version)).join('; ')}.</p>
 <p>Latency is publish time (taken by the publisher just before handing the event to its path) to the time the load client read it. Gateway paths: ${escape(pathLabel('sdk'))} (the publisher SDK into Redis) and ${escape(pathLabel('gateway-http'))}; Nchan and the bare node:http server get one HTTP POST per event. A rate marked * is one where a publisher could not keep the rate.</p>
-<h2>Performance targets</h2>
-<p>The goals in bench/README.md; the gateway's figures on the SDK→Redis path unless stated, loss on every path.</p>
+<h2>Goals</h2>
+<p>The goals in bench/README.md, judged within this run: most are ratios to Nchan and the bare node:http server measured beside the gateway. The gateway's latency goals hold on both publish paths; loss counts every path.</p>
 ${targetsTable(results)}
 <h2>Scenarios</h2>
 ${sections.join('\n')}
+${resumes.join('\n')}
 <h2>CPU split over the run (CPU seconds)</h2>
 ${cpuTable(results)}
 <details><summary>Every column, as printed in the terminal</summary><pre>${escape(terminalReport(results))}</pre></details>

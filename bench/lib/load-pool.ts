@@ -4,7 +4,7 @@ import { Child } from './children';
 import { Histogram } from './histogram';
 import type { LoadCommand, LoadReport, OpenCommand, OpenedReport, StatsReport, StreamTarget } from './messages';
 
-export interface OpenResult {
+interface OpenResult {
   ok: number;
   failed: number;
   errors: string[];

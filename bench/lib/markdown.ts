@@ -1,6 +1,7 @@
 // The results as Markdown tables (bench/results/latest.md), for pasting into bench/README.md.
 import { goalRows, verdict } from './goals';
 import { comparisons, cpuTotals, othersIn } from './report';
+import { resumeTables } from './resume-report';
 import type { BenchResults, StepResult } from './results';
 
 const f = (v: number, digits = 1): string => (Number.isFinite(v) ? v.toFixed(digits) : '–');
@@ -58,11 +59,15 @@ export function markdownReport(results: BenchResults): string {
       (r?.steps ?? []).filter((x) => x.firstAttempt).map((x) => `${who} at ${x.rate}/s (first run: p99 ${f(x.firstAttempt!.latency.p99)} ms)`));
     if (reruns.length > 0) out.push('', `Re-run once to confirm a p99 over the limit (the table shows the re-run): ${reruns.join('; ')}.`);
   }
-  out.push('', '**Performance targets** (gateway: SDK→Redis path unless stated; loss counts every path)', '');
-  out.push(row(['target', 'gateway', 'met?', ...present.map((o) => o.title)]), row(['---', '---', '---', ...present.map(() => '---')]));
-  for (const r of goalRows(results)) out.push(row([r.goal, r.gateway, verdict(results, r.met, '**missed**'), ...present.map((o) => r.others[o.name] ?? '')]));
+  for (const t of resumeTables(results)) {
+    out.push('', `**${t.title}**`, '', row(t.header), row(t.header.map((_, i) => (i === 0 ? '---' : '---:'))), ...t.rows.map(row));
+    if (t.notes.length > 0) out.push('', ...t.notes.map((note) => `- ${note}`));
+  }
+  out.push('', '**Goals**, judged within this run (gateway: both publish paths where stated; loss counts every path)', '');
+  out.push(row(['goal', 'gateway', 'met?', ...present.map((o) => o.title)]), row(['---', '---', '---', ...present.map(() => '---')]));
+  for (const r of goalRows(results)) out.push(row([r.goal, r.gateway, verdict(results, r, '**missed**'), ...present.map((o) => r.others[o.name] ?? '')]));
   out.push('', '**CPU split** over the run (CPU seconds)', '');
-  const names = [...new Set(results.scenarios.flatMap((s) => [...(s.idle ? [s.idle.cpu] : []), ...s.steps.map((x) => x.cpu)]).flatMap((c) => Object.keys(c.seconds)))];
+  const names = [...new Set(results.targets.flatMap((t) => Object.keys(cpuTotals(results.scenarios, t.name))))];
   out.push(row(['run against', ...names]), row(['---', ...names.map(() => '---:')]));
   for (const t of results.targets) {
     const totals = cpuTotals(results.scenarios, t.name);

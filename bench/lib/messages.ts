@@ -1,6 +1,7 @@
 // The messages between the benchmark's orchestrator and its child processes (load clients and
 // the publisher), over Node's IPC channel.
 import type { HistogramData } from './histogram';
+import type { ReconnectPolicy, WindowCounts } from './storm-book';
 
 /** How a load client reaches the server under test. */
 export interface StreamTarget {
@@ -69,6 +70,8 @@ export interface PublisherInit {
   channels: { mode: 'one'; name: string } | { mode: 'each'; prefix: string; count: number };
   /** Bytes of padding in each event's data. */
   padBytes: number;
+  /** History kept per channel by the SDK path (default 100, as Nchan's message buffer). */
+  historyMaxLen?: number;
 }
 
 /** Publish at `rate` events/s (or as fast as possible) for `durationMs`. */
@@ -91,3 +94,70 @@ export interface PublisherDone {
 }
 
 export type PublisherReport = { t: 'ready' } | PublisherDone | { t: 'closed' } | { t: 'error'; message: string };
+
+/** The storm's clients (bench/lib/storm-client.ts): clients `first, first + step, …` below `total`, client i on gateway i mod ports. */
+export interface StormOpenCommand {
+  t: 'open';
+  hosts: string[];
+  /** One port per gateway, in the fleet's order. */
+  ports: number[];
+  first: number;
+  step: number;
+  total: number;
+  channel: string;
+  jwtSecret: string;
+  concurrency: number;
+  timeoutMs: number;
+  policy: ReconnectPolicy;
+}
+
+export type StormCommand = StormOpenCommand | { t: 'window' } | { t: 'stats'; finalSeq?: number } | { t: 'close' };
+
+export interface StormStatsReport {
+  t: 'storm-stats';
+  /** Clients whose first connect succeeded. */
+  clients: number;
+  open: number;
+  /** Clients reconnecting or still catching up. */
+  unsettled: number;
+  counts: WindowCounts;
+  /** Latency of events received by clients not moved in the window, and by the moved ones. */
+  stable: HistogramData;
+  moved: HistogramData;
+  /** Open streams per gateway (the fleet's order). */
+  perGateway: number[];
+  maxSeq: number;
+  /** With `finalSeq`: events the open clients still miss, summed. */
+  behind: number;
+}
+
+export type StormReport = OpenedReport | StormStatsReport | { t: 'window' } | { t: 'closed' } | { t: 'error'; message: string };
+
+/** The replay's readers (bench/lib/replay-client.ts): `readers` streams from `earliest` at once. */
+export interface ReplayCommand {
+  t: 'replay';
+  host: string;
+  port: number;
+  channel: string;
+  jwtSecret: string;
+  readers: number;
+  /** Events each reader must receive (the channel's whole history). */
+  events: number;
+  timeoutMs: number;
+}
+
+export interface ReplayDone {
+  t: 'replayed';
+  /** Epoch ms: the first connect, and the last reader's last event. */
+  startedAt: number;
+  doneAt: number;
+  bytes: number;
+  complete: number;
+  short: number;
+  duplicated: number;
+  disorder: number;
+  failedConnects: number;
+  errors: string[];
+}
+
+export type ReplayReport = ReplayDone | { t: 'error'; message: string };

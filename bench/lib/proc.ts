@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 const CLOCK_TICKS_PER_S = 100; // USER_HZ on Linux
 
 /** user + system CPU seconds of one process (0 when it is gone). */
-export function cpuSeconds(pid: number): number {
+function cpuSeconds(pid: number): number {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'latin1');
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
@@ -22,6 +22,22 @@ export function rssBytes(pid: number): number {
   try {
     const match = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'latin1'));
     return match ? Number(match[1]) * 1024 : 0;
+  } catch {
+    return 0;
+  }
+}
+
+/**
+ * The kernel's count of connections dropped because a listen queue was full (TcpExt ListenOverflows
+ * in /proc/net/netstat): machine-wide, so other work on the machine can add to it.
+ */
+export function listenOverflows(): number {
+  try {
+    const lines = readFileSync('/proc/net/netstat', 'latin1').split('\n');
+    const header = lines.findIndex((line) => line.startsWith('TcpExt:'));
+    const names = lines[header]!.split(' ');
+    const values = lines[header + 1]!.split(' ');
+    return Number(values[names.indexOf('ListenOverflows')] ?? 0);
   } catch {
     return 0;
   }
@@ -46,7 +62,7 @@ export interface CpuSplit {
 }
 
 /** Busy CPU seconds of the whole machine (all cores), from /proc/stat. */
-export function machineBusySeconds(): number {
+function machineBusySeconds(): number {
   try {
     const line = readFileSync('/proc/stat', 'latin1').split('\n')[0] ?? '';
     // cpu  user nice system idle iowait irq softirq steal …
@@ -96,7 +112,7 @@ export async function stopProcess(child: ChildProcess, graceMs = 5000): Promise<
 }
 
 /** Last resort at exit: kill whatever is still running (synchronously). */
-export function killAll(): void {
+function killAll(): void {
   for (const child of children) {
     try {
       child.kill('SIGKILL');

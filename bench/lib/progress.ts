@@ -39,11 +39,4 @@ export class Progress {
   end(): void {
     if (process.stderr.isTTY) process.stderr.write('\n');
   }
-
-  /** A message on its own line, keeping the bar below it. */
-  note(message: string): void {
-    if (process.stderr.isTTY) process.stderr.write(`\r${' '.repeat(Math.min(this.lastLine.length, (process.stderr.columns || 120) - 1))}\r`);
-    process.stderr.write(`${message}\n`);
-    if (process.stderr.isTTY && this.lastLine !== '') process.stderr.write(this.lastLine.slice(0, (process.stderr.columns || 120) - 1));
-  }
 }

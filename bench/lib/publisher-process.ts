@@ -44,7 +44,7 @@ function nextEvent(): AnyPublishEvent {
 }
 
 function sdkSender(settings: PublisherInit): Sender {
-  const publisher: Publisher = createPublisher({ redisUrl: settings.redisUrl, schemasDir: settings.schemasDir, historyMaxLen: 100 });
+  const publisher: Publisher = createPublisher({ redisUrl: settings.redisUrl, schemasDir: settings.schemasDir, historyMaxLen: settings.historyMaxLen ?? 100 });
   return {
     async send(events) {
       if (events.length === 1) await publisher.publish(events[0]!);

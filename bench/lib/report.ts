@@ -1,6 +1,7 @@
 // The results as terminal tables (the HTML page is html-report.ts, the Markdown markdown.ts).
 import type { BenchResults, ScenarioResult, StepResult } from './results';
 import { goalTable } from './goals';
+import { resumeTables } from './resume-report';
 
 const fmt = (value: number, digits = 1): string => (Number.isFinite(value) ? value.toFixed(digits) : '–');
 const kfmt = (value: number): string => (value >= 10_000 ? `${(value / 1000).toFixed(1)}k` : value.toFixed(0));
@@ -50,12 +51,12 @@ function baseLabel(result: ScenarioResult): string {
 }
 
 /** The targets compared with the gateway, in the order their columns appear. */
-export const OTHERS = [
+const OTHERS = [
   { name: 'nchan', title: 'Nchan', short: 'nchan' },
   { name: 'bare', title: 'bare node:http', short: 'bare' },
 ] as const;
 
-export interface Other {
+interface Other {
   title: string;
   short: string;
   result: ScenarioResult | undefined;
@@ -75,7 +76,7 @@ export function othersIn(results: BenchResults): (typeof OTHERS)[number][] {
 export function comparisons(results: BenchResults): Comparison[] {
   const present = othersIn(results);
   return results.scenarios
-    .filter((s) => s.target === 'gateway' && s.scenario !== 'idle')
+    .filter((s) => s.target === 'gateway' && (s.scenario === 'broadcast' || s.scenario === 'channels'))
     .map((gateway) => ({
       title: `${gateway.label}${present.length > 0 ? ` vs ${present.map((o) => `${o.title} (HTTP POST per event)`).join(' and ')}` : ''}`,
       gateway,
@@ -133,8 +134,11 @@ export function terminalReport(results: BenchResults): string {
       }
     }
   }
+  for (const t of resumeTables(results)) {
+    out.push(`\n${t.title}`, table(t.header, t.rows), ...t.notes.map((note) => `  ${note}`));
+  }
   if (!results.scenarios.some((s) => s.target === 'gateway')) out.push(plainSteps(results));
-  out.push('\nPerformance targets of bench/README.md (gateway: SDK→Redis path unless stated; loss counts every path)');
+  out.push('\nGoals of bench/README.md, judged within this run (gateway: both publish paths where stated; loss counts every path)');
   out.push(goalTable(results));
   out.push('\nloop/GC ms: the gateway\'s longest event-loop stall in the step and its total GC time (from its /metrics).');
   out.push('cpu srv/cli: cores busy in the server (gateway, all nginx processes, or the bare server) / in the load client during the step.');
@@ -158,7 +162,10 @@ function plainSteps(results: BenchResults): string {
 export function cpuTotals(scenarios: readonly ScenarioResult[], target: string): Record<string, number> {
   const totals: Record<string, number> = {};
   for (const scenario of scenarios.filter((s) => s.target === target)) {
-    const splits = [...(scenario.idle ? [scenario.idle.cpu] : []), ...scenario.steps.map((s) => s.cpu)];
+    const splits = [
+      ...(scenario.idle ? [scenario.idle.cpu] : []), ...scenario.steps.map((s) => s.cpu),
+      ...(scenario.replay ? [scenario.replay.cpu] : []), ...(scenario.storm?.steps.map((s) => s.cpu) ?? []),
+    ];
     for (const split of splits) for (const [name, seconds] of Object.entries(split.seconds)) totals[name] = (totals[name] ?? 0) + seconds;
   }
   return totals;

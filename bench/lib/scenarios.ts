@@ -22,10 +22,10 @@ export interface Context {
   expectedPaths: number;
 }
 
-const CONNECT_CONCURRENCY = 400;
-const CONNECT_TIMEOUT_MS = 30_000;
+export const CONNECT_CONCURRENCY = 400;
+export const CONNECT_TIMEOUT_MS = 30_000;
 /** Subscriptions settle (the server's Redis SUBSCRIBE) before the first event. */
-const SETTLE_MS = 1000;
+export const SETTLE_MS = 1000;
 /** A step's deliveries are complete when all arrived, or nothing arrived for this long. */
 const QUIET_MS = 3000;
 const DRAIN_LIMIT_MS = 20_000;
@@ -35,7 +35,7 @@ const MIN_STEPS = 2;
 type Channels = { mode: 'one'; name: string } | { mode: 'each'; prefix: string; count: number };
 
 /** Fresh server (and empty Redis) around one scenario; connections closed afterwards. */
-async function withServer<T>(context: Context, tag: string, body: () => Promise<T>): Promise<T> {
+export async function withServer<T>(context: Context, tag: string, body: () => Promise<T>): Promise<T> {
   await context.redis.flush();
   await context.target.start(tag);
   try {
@@ -46,7 +46,7 @@ async function withServer<T>(context: Context, tag: string, body: () => Promise<
   }
 }
 
-async function connect(context: Context, total: number, channels: Channels, status: string): Promise<{ ok: number; failed: number; errors: string[]; seconds: number }> {
+export async function connect(context: Context, total: number, channels: Channels, status: string): Promise<{ ok: number; failed: number; errors: string[]; seconds: number }> {
   context.progress.show(`${context.target.name}: ${status}: opening ${total} connections`);
   const opened = await context.load.open({
     target: context.target.stream(),
@@ -151,9 +151,9 @@ export function pathLabel(mode: PublishMode, target = 'nchan'): string {
   return target === 'bare' ? 'POST /pub' : 'Nchan HTTP publisher';
 }
 
-async function initPublisher(context: Context, path: { mode: PublishMode; baseUrl: string; token?: string }, channels: Channels): Promise<void> {
+export async function initPublisher(context: Context, path: { mode: PublishMode; baseUrl: string; token?: string }, channels: Channels, historyMaxLen?: number): Promise<void> {
   const reply = await context.publisher.call({
-    t: 'init', mode: path.mode, redisUrl: context.redis.url, schemasDir: SCHEMAS_DIR, baseUrl: path.baseUrl, token: path.token, channels, padBytes: context.plan.padBytes,
+    t: 'init', mode: path.mode, redisUrl: context.redis.url, schemasDir: SCHEMAS_DIR, baseUrl: path.baseUrl, token: path.token, channels, padBytes: context.plan.padBytes, historyMaxLen,
   });
   if (reply.t !== 'ready') throw new Error(`publisher: ${reply.t === 'error' ? reply.message : reply.t}`);
 }
@@ -207,7 +207,7 @@ function serverDelta(before: ServerStats, after: ServerStats): NonNullable<StepR
 }
 
 /** Waits until every expected delivery arrived or deliveries stopped; then takes (and resets) the stats. */
-async function drain(context: Context, expected: number, started: number, label: string, rateText: string): Promise<{ stats: MergedStats; lastDeliveryMs: number }> {
+export async function drain(context: Context, expected: number, started: number, label: string, rateText: string): Promise<{ stats: MergedStats; lastDeliveryMs: number }> {
   let last = -1;
   let lastChange = performance.now();
   const deadline = performance.now() + DRAIN_LIMIT_MS;

@@ -8,13 +8,14 @@ import type { PublishMode, StreamTarget } from './messages';
 import { freePort, httpGet, waitUntil } from './net';
 import { childPids, onKillAll, rssBytes, stopProcess, track } from './proc';
 import type { BenchRedis } from './redis';
+import { startFleet, type Fleet } from './fleet';
 import { mintToken } from './token';
 
-export const ROOT = resolve(__dirname, '..', '..');
+const ROOT = resolve(__dirname, '..', '..');
 export const SCHEMAS_DIR = resolve(__dirname, '..', 'schemas');
 const LOOPBACK_HOSTS = ['127.0.0.1', '127.0.0.2', '127.0.0.3', '127.0.0.4'];
 
-export type TargetName = 'gateway' | 'nchan' | 'bare';
+type TargetName = 'gateway' | 'nchan' | 'bare';
 
 export interface Target {
   readonly name: TargetName;
@@ -31,6 +32,10 @@ export interface Target {
   serverStats?(): Promise<ServerStats | undefined>;
   /** The publish paths to run, and what a publisher needs to use them. */
   publishPaths(): Promise<{ mode: PublishMode; baseUrl: string; token?: string }[]>;
+  /** A value of the server's own metrics (gateway: /metrics), for the gateway-only scenarios. */
+  metric?(name: string): Promise<number | undefined>;
+  /** Several gateways on one Redis, for the storm (gateway only). */
+  fleet?(count: number, scenario: string): Promise<Fleet>;
 }
 
 /** From the gateway's /metrics: cumulative GC seconds by kind, and event-loop lag since the last scrape. */
@@ -47,7 +52,7 @@ function parseServerStats(body: string): ServerStats {
   return { gcSeconds, eventLoopLagMaxMs: gauge('nodejs_eventloop_lag_max_seconds'), eventLoopLagP99Ms: gauge('nodejs_eventloop_lag_p99_seconds') };
 }
 
-export interface GatewayOptions {
+interface GatewayOptions {
   redis: BenchRedis;
   /** Folder for `--cpu-prof` output; no profiling when undefined. */
   profileDir?: string;
@@ -55,6 +60,56 @@ export interface GatewayOptions {
   httpPublish: boolean;
   /** The gateway's stdout and stderr go here (warnings only: LOG_LEVEL=warn), not over the progress bar. */
   logFile: string;
+}
+
+/** One gateway process as the benchmark runs it (NODE_ENV=production, Redis bus, its own JWT secret). */
+export interface GatewayProcess {
+  readonly child: ChildProcess;
+  readonly port: number;
+  readonly url: string;
+}
+
+/** Starts a gateway on `port` (0: a free one) and waits until /readyz answers 200. */
+async function startGateway(options: GatewayOptions, secret: string, scenario: string, port = 0): Promise<GatewayProcess> {
+  const entry = join(ROOT, 'gateway', 'dist', 'main.js');
+  if (!existsSync(entry)) throw new Error('gateway/dist/main.js is missing: run `npx tsc -b` (npm run bench does)');
+  const listen = port === 0 ? await freePort() : port;
+  const log = openSync(options.logFile, 'a');
+  writeSync(log, `--- ${new Date().toISOString()} gateway for ${scenario}\n`);
+  const profile = options.profileDir === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${options.profileDir}`, `--cpu-prof-name=gateway-${scenario}.cpuprofile`];
+  const child = track(
+    spawn(process.execPath, [...profile, entry], {
+      stdio: ['ignore', log, log],
+      env: {
+        ...process.env,
+        NODE_ENV: 'production',
+        PORT: String(listen),
+        HOST: '0.0.0.0',
+        REDIS_URL: options.redis.url,
+        JWT_SECRET: secret,
+        SCHEMAS_DIR,
+        MAX_CONNECTIONS: '100000',
+        MAX_CONNECTIONS_PER_SUBJECT: '100000',
+        HISTORY_MAXLEN: '100', // as nchan_message_buffer_length
+        SHUTDOWN_GRACE_MS: '5000',
+        LOG_LEVEL: 'warn',
+      },
+    }),
+  );
+  closeSync(log); // the child has its own copy
+  const url = `http://127.0.0.1:${listen}`;
+  await waitUntil(async () => {
+    if (child.exitCode !== null) throw new Error(`the gateway exited with code ${child.exitCode} at start-up (see ${options.logFile})`);
+    return (await httpGet(`${url}/readyz`)).status === 200;
+  }, 20_000, 'the gateway did not become ready in 20 s');
+  return { child, port: listen, url };
+}
+
+/** A counter or gauge of the gateway's /metrics (first sample of that name), undefined when absent. */
+async function gatewayMetric(url: string, name: string): Promise<number | undefined> {
+  const { status, body } = await httpGet(`${url}/metrics`);
+  const match = new RegExp(`^${name}(?:\\{[^}]*\\})? ([\\d.e+-]+)$`, 'm').exec(body);
+  return status === 200 && match ? Number(match[1]) : undefined;
 }
 
 export function gatewayTarget(options: GatewayOptions): Target {
@@ -66,49 +121,19 @@ export function gatewayTarget(options: GatewayOptions): Target {
     name: 'gateway',
     version: `sse-gateway (node ${process.version})`,
     async start(scenario) {
-      const entry = join(ROOT, 'gateway', 'dist', 'main.js');
-      if (!existsSync(entry)) throw new Error('gateway/dist/main.js is missing: run `npx tsc -b` (npm run bench does)');
-      port = await freePort();
-      const log = openSync(options.logFile, 'a');
-      writeSync(log, `--- ${new Date().toISOString()} gateway for ${scenario}\n`);
-      const profile = options.profileDir === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${options.profileDir}`, `--cpu-prof-name=gateway-${scenario}.cpuprofile`];
-      child = track(
-        spawn(process.execPath, [...profile, entry], {
-          stdio: ['ignore', log, log],
-          env: {
-            ...process.env,
-            NODE_ENV: 'production',
-            PORT: String(port),
-            HOST: '0.0.0.0',
-            REDIS_URL: options.redis.url,
-            JWT_SECRET: secret,
-            SCHEMAS_DIR,
-            MAX_CONNECTIONS: '100000',
-            MAX_CONNECTIONS_PER_SUBJECT: '100000',
-            HISTORY_MAXLEN: '100', // as nchan_message_buffer_length
-            SHUTDOWN_GRACE_MS: '5000',
-            LOG_LEVEL: 'warn',
-          },
-        }),
-      );
-      closeSync(log); // the child has its own copy
-      const started = child;
-      await waitUntil(async () => {
-        if (started.exitCode !== null) throw new Error(`the gateway exited with code ${started.exitCode} at start-up (see ${options.logFile})`);
-        return (await httpGet(`${base()}/readyz`)).status === 200;
-      }, 20_000, 'the gateway did not become ready in 20 s');
+      const started = await startGateway(options, secret, scenario);
+      child = started.child;
+      port = started.port;
     },
+    fleet: (count, scenario) => startFleet(count, (name, port) => startGateway(options, secret, name, port), secret),
+    metric: (name) => gatewayMetric(base(), name),
     async stop() {
       if (child) await stopProcess(child, 10_000);
       child = undefined;
     },
     pids: () => (child?.pid === undefined ? [] : [child.pid]),
     rss: () => (child?.pid === undefined ? 0 : rssBytes(child.pid)),
-    async serverConnections() {
-      const { status, body } = await httpGet(`${base()}/metrics`);
-      const match = /^sse_connections(?:\{[^}]*\})? (\d+)/m.exec(body);
-      return status === 200 && match ? Number(match[1]) : undefined;
-    },
+    serverConnections: () => gatewayMetric(base(), 'sse_connections'),
     async serverStats() {
       const { status, body } = await httpGet(`${base()}/metrics`);
       return status === 200 ? parseServerStats(body) : undefined;

@@ -2,7 +2,7 @@
 // each, so every connection can carry its own token and the gateway verifies each one for real).
 import { createHmac } from 'node:crypto';
 
-export interface BenchClaims {
+interface BenchClaims {
   sub: string;
   subscribe?: string[];
   publish?: string[];

@@ -4,10 +4,10 @@ import { join } from 'node:path';
 import { build } from 'esbuild';
 
 const ROOT = join(import.meta.dirname, '..');
-export const BROWSER_BUNDLE = join(ROOT, 'dist', 'browser.js');
+const BROWSER_BUNDLE = join(ROOT, 'dist', 'browser.js');
 
 /** Writes the bundle to `outfile` (dist/browser.js by default). */
-export async function bundleBrowser(outfile = BROWSER_BUNDLE): Promise<void> {
+async function bundleBrowser(outfile = BROWSER_BUNDLE): Promise<void> {
   await build({
     entryPoints: [join(ROOT, 'src', 'index.ts')],
     outfile,

@@ -7,7 +7,8 @@ import { Link, type LinkSink } from './link.js';
 import { canShare, share } from './share.js';
 import type { BundledEvents, ConnectOptions, EventMap, Stream } from './types.js';
 
-const DEFAULT_HEARTBEAT_MS = 15_000;
+/** The gateway's default HEARTBEAT_MS (the client cannot import it: it depends on no other package). */
+export const DEFAULT_HEARTBEAT_MS = 15_000;
 /** A stream silent for this many heartbeat periods is taken for dead. */
 const IDLE_PERIODS = 3;
 const DEFAULT_MAX_EVENT_LENGTH = 1 << 20;

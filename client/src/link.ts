@@ -8,7 +8,7 @@ import { refreshDelay } from './token.js';
 import { messageOf, type Transport, type TransportEnd, type TransportHandlers } from './transport.js';
 import type { Envelope, StreamState } from './types.js';
 
-export interface LinkOptions {
+interface LinkOptions {
   /** The stream URL with its query. */
   url: string;
   token: () => Promise<string> | string;

@@ -7,7 +7,7 @@ const MAX_LEAD_MS = 30_000;
 const MIN_DELAY_MS = 1000;
 
 /** The token's `exp` and `iat` in seconds, or undefined when it is not a readable JWT. */
-export function claimsOf(token: string): { exp?: unknown; iat?: unknown } | undefined {
+function claimsOf(token: string): { exp?: unknown; iat?: unknown } | undefined {
   try {
     const payload = token.split('.')[1] ?? '';
     const json = atob(payload.replace(/-/g, '+').replace(/_/g, '/'));

@@ -2,7 +2,7 @@
 // happens next. Two: fetch streaming (headers, status codes, every byte) and EventSource (the
 // fallback for browsers that cannot stream a fetch body).
 
-export interface TransportRequest {
+interface TransportRequest {
   /** The stream URL, channels and options in its query; never a token, except in EventSource's `access_token` fallback. */
   url: string;
   token: string;

@@ -66,7 +66,7 @@ export interface LocalCluster {
 }
 
 /** `npm run demo`'s process, from its TypeScript source (it imports the gateway's sources). */
-export function demoCommand(root = REPO_ROOT): string[] | undefined {
+function demoCommand(root = REPO_ROOT): string[] | undefined {
   const source = join(root, 'demo', 'run.ts');
   return existsSync(source) ? [process.execPath, '--import', 'tsx', source] : undefined;
 }

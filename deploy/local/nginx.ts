@@ -7,14 +7,14 @@ import { join, resolve } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { startProcess, type ManagedProcess, type StartProcessOptions } from './process';
 
-export const NGINX_CONF = resolve(__dirname, '..', 'nginx', 'nginx.conf');
+const NGINX_CONF = resolve(__dirname, '..', 'nginx', 'nginx.conf');
 
-export interface Upstream {
+interface Upstream {
   host: string;
   port: number;
 }
 
-export interface LocalNginxOptions {
+interface LocalNginxOptions {
   /** Where the LB listens (127.0.0.1). */
   listenPort: number;
   /** The servers of each upstream block of the config, by its name (every block must be given). */

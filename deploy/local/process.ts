@@ -4,7 +4,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
 
-export interface ProcessExit {
+interface ProcessExit {
   code: number | null;
   signal: NodeJS.Signals | null;
 }
@@ -18,8 +18,8 @@ export interface ManagedProcess {
   recentOutput(): string;
   /** True until the process has exited. */
   isRunning(): boolean;
-  /** Sends `signal` (default SIGTERM) and waits for the exit; SIGKILL after `timeoutMs`. */
-  stop(options?: { signal?: NodeJS.Signals; timeoutMs?: number }): Promise<ProcessExit>;
+  /** Sends `signal` (default SIGTERM) and waits for the exit; SIGKILL after STOP_TIMEOUT_MS. */
+  stop(options?: { signal?: NodeJS.Signals }): Promise<ProcessExit>;
 }
 
 export interface StartProcessOptions {
@@ -72,15 +72,18 @@ export function startProcess(name: string, command: string, args: readonly strin
   };
 }
 
+/** Longer than a gateway's drain (SHUTDOWN_GRACE_MS, 10 s by default): past it, SIGKILL. */
+const STOP_TIMEOUT_MS = 15000;
+
 async function stopChild(
   child: ChildProcess,
   exited: Promise<ProcessExit>,
   isRunning: () => boolean,
-  { signal = 'SIGTERM', timeoutMs = 15000 }: { signal?: NodeJS.Signals; timeoutMs?: number } = {},
+  { signal = 'SIGTERM' }: { signal?: NodeJS.Signals } = {},
 ): Promise<ProcessExit> {
   if (!isRunning()) return exited;
   child.kill(signal);
-  const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+  const timer = setTimeout(() => child.kill('SIGKILL'), STOP_TIMEOUT_MS);
   try {
     return await exited;
   } finally {

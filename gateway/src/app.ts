@@ -7,7 +7,7 @@ import type { Logger } from './logger';
 
 const CLIENT_GONE = new Set(['ECONNRESET', 'EPIPE', 'ECONNABORTED', 'ERR_STREAM_PREMATURE_CLOSE']);
 
-export interface AppOptions {
+interface AppOptions {
   logger: Logger;
   cors: CorsPolicy | undefined;
   /** Adds the routes. */

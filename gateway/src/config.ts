@@ -20,7 +20,7 @@ export type RedisSetting =
   | { mode: 'standalone'; url: string }
   | { mode: 'cluster'; nodes: { host: string; port: number }[] };
 
-export type JwtKeySetting =
+type JwtKeySetting =
   /** HS256. `devSecretFile` is set when it is the user's development secret (and where it is kept). */
   | { kind: 'secret'; secret: Uint8Array; devSecretFile?: string }
   /** RS256 / ES256 / EdDSA, from a PEM SPKI public key. */
@@ -30,7 +30,6 @@ export type JwtKeySetting =
 export interface Config {
   port: number;
   host: string;
-  production: boolean;
   redis: RedisSetting;
   /** Prefix of every Redis key and pub/sub channel (`REDIS_KEY_PREFIX`, default `sse`). */
   keyPrefix: string;
@@ -78,17 +77,26 @@ export class ConfigError extends Error {
   }
 }
 
-/** Every environment variable the gateway reads. */
-export const CONFIG_VARIABLES: readonly string[] = [
+/** Every environment variable the gateway reads: loadConfig sees these and no other. */
+export const CONFIG_VARIABLES = [
   'NODE_ENV', 'PORT', 'HOST', 'REDIS_URL', 'REDIS_CLUSTER_NODES', 'REDIS_KEY_PREFIX',
   'JWT_SECRET', 'JWT_PUBLIC_KEY', 'JWT_JWKS_URL', 'JWT_ISSUER', 'JWT_AUDIENCE', 'CORS_ORIGINS',
   'HEARTBEAT_MS', 'RETRY_MS', 'HISTORY_MAXLEN', 'HISTORY_TTL_S', 'MAX_CONNECTIONS',
   'MAX_CONNECTIONS_PER_SUBJECT', 'MAX_CHANNELS_PER_CONNECTION', 'CLIENT_BUFFER_BYTES',
   'PUBLISH_MAX_BYTES', 'IDEMPOTENCY_TTL_S', 'STATE_TTL_S', 'REQUEST_TIMEOUT_MS', 'SHUTDOWN_GRACE_MS',
   'SCHEMAS_DIR', 'LOG_LEVEL', 'UV_THREADPOOL_SIZE', 'REPLAY_BUDGET_BYTES',
-];
+] as const;
 
-export interface LoadConfigOptions {
+type ConfigVariable = (typeof CONFIG_VARIABLES)[number];
+
+/** The environment as the gateway reads it: a variable missing from CONFIG_VARIABLES cannot be read. */
+type ConfigEnv = Readonly<Partial<Record<ConfigVariable, string>>>;
+
+function configEnv(env: NodeJS.ProcessEnv): ConfigEnv {
+  return Object.fromEntries(CONFIG_VARIABLES.map((name) => [name, env[name]]));
+}
+
+interface LoadConfigOptions {
   /** Where the development secret is kept when no JWT key is set; default `defaultDevSecretDir()`. */
   devSecretDir?: string;
   /** The memory the process is given, in bytes; default `memoryLimitBytes()`. */
@@ -101,19 +109,19 @@ export interface LoadConfigOptions {
  * pod. Replay pages are copied a few times on their way to the socket (reply, string, frame), so
  * the memory they really take is a small multiple of the budget.
  */
-export const REPLAY_BUDGET_SHARE = 1 / 16;
-export const REPLAY_BUDGET_MIN = 4 * 1024 * 1024;
-export const REPLAY_BUDGET_MAX = 64 * 1024 * 1024;
+const REPLAY_BUDGET_SHARE = 1 / 16;
+const REPLAY_BUDGET_MIN = 4 * 1024 * 1024;
+const REPLAY_BUDGET_MAX = 64 * 1024 * 1024;
 
-export function defaultReplayBudget(memoryBytes: number): number {
+function defaultReplayBudget(memoryBytes: number): number {
   return Math.round(Math.min(REPLAY_BUDGET_MAX, Math.max(REPLAY_BUDGET_MIN, memoryBytes * REPLAY_BUDGET_SHARE)));
 }
 
 /** winston's npm levels. */
-export const LOG_LEVELS: readonly string[] = ['error', 'warn', 'info', 'http', 'verbose', 'debug', 'silly'];
+const LOG_LEVELS: readonly string[] = ['error', 'warn', 'info', 'http', 'verbose', 'debug', 'silly'];
 
 /** HS256 needs a key of at least the hash size (RFC 7518 §3.2). */
-export const MIN_SECRET_BYTES = 32;
+const MIN_SECRET_BYTES = 32;
 
 /**
  * libuv's default is 4 threads. Each connect hands one µs-long HMAC (or RSA/EC) check to the pool,
@@ -123,10 +131,10 @@ export const MIN_SECRET_BYTES = 32;
  * hosts; a lookup that hangs holds the thread, but only while Redis or the JWKS is unreachable,
  * when new streams wait or fail anyway. See docs/decisions.md.
  */
-export const THREAD_POOL_DEFAULT = 1;
+const THREAD_POOL_DEFAULT = 1;
 
 /** Default of `REQUEST_TIMEOUT_MS`: a slow client on a slow network sends a 64 KB body well within it. */
-export const DEFAULT_REQUEST_TIMEOUT_MS = 10000;
+const DEFAULT_REQUEST_TIMEOUT_MS = 10000;
 
 /** Longest delay setTimeout honours; a larger one silently fires after 1 ms. */
 const MAX_TIMER_MS = 2 ** 31 - 1;
@@ -135,12 +143,12 @@ const MAX_TIMER_MS = 2 ** 31 - 1;
  * Reads and validates every setting from `env` (and nothing else). Throws ConfigError naming the
  * first bad variable. Without a JWT key outside production it uses (or creates) the development secret.
  */
-export function loadConfig(env: NodeJS.ProcessEnv, options: LoadConfigOptions = {}): Config {
+export function loadConfig(processEnv: NodeJS.ProcessEnv, options: LoadConfigOptions = {}): Config {
+  const env = configEnv(processEnv);
   const production = env.NODE_ENV === 'production';
   return {
     port: integer(env, 'PORT', 8080, 0, 65535),
     host: text(env, 'HOST') ?? '0.0.0.0',
-    production,
     redis: readRedis(env),
     keyPrefix: readKeyPrefix(env),
     jwt: readJwtKey(env) ?? developmentKey(production, options.devSecretDir),
@@ -168,12 +176,12 @@ export function loadConfig(env: NodeJS.ProcessEnv, options: LoadConfigOptions = 
 }
 
 /** The variable's value, or undefined when unset or blank (`REDIS_URL=` in a compose file means unset). */
-export function text(env: NodeJS.ProcessEnv, name: string): string | undefined {
+export function text<Name extends string>(env: Readonly<Partial<Record<Name, string>>>, name: NoInfer<Name>): string | undefined {
   const value = env[name];
   return value === undefined || value.trim() === '' ? undefined : value.trim();
 }
 
-function integer(env: NodeJS.ProcessEnv, name: string, fallback: number, min: number, max = Number.MAX_SAFE_INTEGER): number {
+function integer(env: ConfigEnv, name: ConfigVariable, fallback: number, min: number, max = Number.MAX_SAFE_INTEGER): number {
   const value = text(env, name);
   if (value === undefined) return fallback;
   const parsed = /^\d+$/.test(value) ? Number(value) : Number.NaN;
@@ -184,7 +192,7 @@ function integer(env: NodeJS.ProcessEnv, name: string, fallback: number, min: nu
   return parsed;
 }
 
-function readRedis(env: NodeJS.ProcessEnv): RedisSetting {
+function readRedis(env: ConfigEnv): RedisSetting {
   const url = text(env, 'REDIS_URL');
   const nodes = text(env, 'REDIS_CLUSTER_NODES');
   if (url !== undefined && nodes !== undefined) {
@@ -224,7 +232,7 @@ function parseClusterNodes(value: string): { host: string; port: number }[] {
   });
 }
 
-function readKeyPrefix(env: NodeJS.ProcessEnv): string {
+function readKeyPrefix(env: ConfigEnv): string {
   const value = text(env, 'REDIS_KEY_PREFIX') ?? DEFAULT_KEY_PREFIX;
   if (!isKeyPrefix(value)) {
     throw new ConfigError('REDIS_KEY_PREFIX', `REDIS_KEY_PREFIX must be 1 to 64 characters of A-Z a-z 0-9 : . _ -, got ${JSON.stringify(value.slice(0, 80))}`);
@@ -234,9 +242,9 @@ function readKeyPrefix(env: NodeJS.ProcessEnv): string {
 
 /**
  * The configured JWT key, or undefined when none of JWT_SECRET, JWT_PUBLIC_KEY, JWT_JWKS_URL is
- * set. Exported for `npm run token`. Messages never contain a key.
+ * set. Exported for `npm run token` and the demo. Messages never contain a key.
  */
-export function readJwtKey(env: NodeJS.ProcessEnv): JwtKeySetting | undefined {
+export function readJwtKey(env: ConfigEnv): JwtKeySetting | undefined {
   const set = JWT_KEY_VARIABLES.filter((name) => text(env, name) !== undefined);
   if (set.length > 1) throw new ConfigError(set[0]!, `${set.join(' and ')} are set together: configure exactly one JWT key`);
   const secret = env.JWT_SECRET;
@@ -305,7 +313,7 @@ function developmentKey(production: boolean, dir: string | undefined): JwtKeySet
   }
 }
 
-function readCorsOrigins(env: NodeJS.ProcessEnv): string[] | undefined {
+function readCorsOrigins(env: ConfigEnv): string[] | undefined {
   const value = text(env, 'CORS_ORIGINS');
   if (value === undefined) return undefined;
   const origins = value.split(',').map((origin) => origin.trim()).filter((origin) => origin !== '');
@@ -330,7 +338,7 @@ function isOrigin(value: string): boolean {
   }
 }
 
-function readSchemasDir(env: NodeJS.ProcessEnv): string | undefined {
+function readSchemasDir(env: ConfigEnv): string | undefined {
   const value = text(env, 'SCHEMAS_DIR');
   if (value === undefined) return undefined;
   const dir = resolve(value);
@@ -344,7 +352,7 @@ function readSchemasDir(env: NodeJS.ProcessEnv): string | undefined {
   return dir;
 }
 
-function readLogLevel(env: NodeJS.ProcessEnv): string {
+function readLogLevel(env: ConfigEnv): string {
   const value = text(env, 'LOG_LEVEL')?.toLowerCase() ?? 'info';
   if (!LOG_LEVELS.includes(value)) {
     throw new ConfigError('LOG_LEVEL', `LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}, got ${JSON.stringify(value.slice(0, 40))}`);

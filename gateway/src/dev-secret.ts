@@ -16,7 +16,7 @@ export class DevSecretError extends Error {
   override readonly name = 'DevSecretError';
 }
 
-export interface DevSecret {
+interface DevSecret {
   secret: Uint8Array;
   /** Where it is kept. */
   file: string;
@@ -24,7 +24,7 @@ export interface DevSecret {
   created: boolean;
 }
 
-export interface DevSecretOptions {
+interface DevSecretOptions {
   /** @default defaultDevSecretDir() */
   dir?: string;
   /** The user who must own the folder and the file. @default process.getuid() */

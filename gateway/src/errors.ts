@@ -2,7 +2,7 @@
 // whether its message is safe to show. Routes throw GatewayError; app.ts maps it to
 // `{ "error": { "code", "message" } }` in one place. Messages never contain a token.
 
-export interface ErrorSpec {
+interface ErrorSpec {
   status: number;
   /** Extra response headers (WWW-Authenticate, Retry-After). */
   headers?: Record<string, string>;
@@ -33,7 +33,7 @@ export const ERRORS = {
   internal: { status: 500 },
 } as const satisfies Record<string, ErrorSpec>;
 
-export type ErrorCode = keyof typeof ERRORS;
+type ErrorCode = keyof typeof ERRORS;
 
 export class GatewayError extends Error {
   override readonly name = 'GatewayError';
@@ -52,7 +52,7 @@ export class GatewayError extends Error {
   }
 }
 
-export interface ErrorBody {
+interface ErrorBody {
   error: { code: string; message: string } & Record<string, unknown>;
 }
 

@@ -4,7 +4,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type Router from '@koa/router';
 import { createApp } from './app';
-import { createTokenVerifier, type TokenVerifier } from './auth/token-verifier';
+import { createTokenVerifier } from './auth/token-verifier';
 import type { Bus } from './bus/bus';
 import { createBus } from './bus/create-bus';
 import type { Config } from './config';
@@ -15,6 +15,7 @@ import { answerClientError } from './http/client-errors';
 import { healthRoutes } from './http/health-routes';
 import { publishRoutes } from './http/publish-route';
 import { corsPolicy } from './http/cors';
+import { acceptStreams } from './http/stream-acceptor';
 import { isStreamRequest, streamRoute } from './http/stream-route';
 import type { Logger } from './logger';
 import { createMetrics, type Metrics } from './metrics';
@@ -25,20 +26,13 @@ export interface GatewayOptions {
   logger: Logger;
   /** A bus to use instead of the configured one (tests). */
   bus?: Bus;
-  /** Extra routes (HTTP publish, the demo page), added after the core ones. */
-  routes?: (router: Router, gateway: GatewayParts) => void;
+  /** Extra routes (the demo page), added after the core ones. */
+  routes?: (router: Router) => void;
 }
 
-/** What routes beyond the core ones may use. */
-export interface GatewayParts {
-  config: Config;
-  bus: Bus;
-  verifier: TokenVerifier;
-  metrics: Metrics;
-  logger: Logger;
-}
-
-export interface Gateway extends GatewayParts {
+export interface Gateway {
+  readonly bus: Bus;
+  readonly metrics: Metrics;
   readonly server: Server;
   readonly hub: Hub;
   /** Listens on config.host:config.port (port 0: any free port). */
@@ -48,6 +42,14 @@ export interface Gateway extends GatewayParts {
   /** SIGTERM: refuse new streams, end open ones over a short window, close everything. */
   shutdown(): Promise<void>;
 }
+
+/**
+ * Connections the kernel may queue before the gateway accepts them (capped by net.core.somaxconn,
+ * 4096 on common distributions). Node's default is 511: when a killed gateway's 10,000 clients
+ * arrive at once, the SYNs beyond it are dropped and retried after 1 s, then 3 s, and the storm
+ * takes many times longer than a paced connect.
+ */
+export const LISTEN_BACKLOG = 4096;
 
 /** Open streams are ended over this window (at most), so their clients don't all reconnect in one instant. */
 const DRAIN_SPREAD_MS = 1000;
@@ -73,16 +75,8 @@ export function createGateway(config: Config, options: GatewayOptions): Gateway 
   const batcher = new WriteBatcher();
   const heartbeat = new Heartbeat(config.heartbeatMs);
   const isReady = (): boolean => bus.connected && !hub.draining;
-  const parts: GatewayParts = { config, bus, verifier, metrics, logger };
   const cors = config.corsOrigins === undefined ? undefined : corsPolicy(config.corsOrigins);
 
-  const stream = streamRoute({
-    hub, verifier, logger, batcher,
-    clock: heartbeat,
-    maxChannelsPerConnection: config.maxChannelsPerConnection,
-    clientBufferBytes: config.clientBufferBytes,
-    cors,
-  });
   const app = createApp({
     logger,
     cors,
@@ -95,15 +89,27 @@ export function createGateway(config: Config, options: GatewayOptions): Gateway 
         idempotencyTtlS: config.idempotencyTtlS,
       });
       channelRoutes(router, { bus, verifier });
-      options.routes?.(router, parts);
+      options.routes?.(router);
     },
   });
   const koa = app.callback();
   const server = createServer(serverTimeouts(config.requestTimeoutMs), (req, res) => {
-    if (isStreamRequest(req)) void stream(req, res);
+    if (isStreamRequest(req)) void stream.fromResponse(req, res);
     else void koa(req, res);
   });
   server.on('clientError', answerClientError);
+  const acceptor = acceptStreams(server, {
+    headTimeoutMs: config.requestTimeoutMs,
+    onStream: (socket, head) => void stream.fromSocket(socket, head),
+  });
+  const stream = streamRoute({
+    hub, verifier, logger, batcher,
+    clock: heartbeat,
+    maxChannelsPerConnection: config.maxChannelsPerConnection,
+    clientBufferBytes: config.clientBufferBytes,
+    cors,
+    handOver: acceptor.handOver,
+  });
 
   async function shutdown(): Promise<void> {
     if (hub.draining) return;
@@ -114,6 +120,7 @@ export function createGateway(config: Config, options: GatewayOptions): Gateway 
     await endSpread([...hub.streams], Math.min(DRAIN_SPREAD_MS, config.shutdownGraceMs / 4));
     const closed = new Promise<void>((resolve) => server.close(() => resolve()));
     server.closeAllConnections();
+    acceptor.close();
     await closed;
     hub.close();
     heartbeat.close();
@@ -124,7 +131,8 @@ export function createGateway(config: Config, options: GatewayOptions): Gateway 
   }
 
   return {
-    ...parts,
+    bus,
+    metrics,
     server,
     hub,
     isReady,
@@ -132,7 +140,7 @@ export function createGateway(config: Config, options: GatewayOptions): Gateway 
     listen: () =>
       new Promise((resolve, reject) => {
         server.once('error', reject);
-        server.listen(config.port, config.host, () => {
+        server.listen({ port: config.port, host: config.host, backlog: LISTEN_BACKLOG }, () => {
           server.off('error', reject);
           resolve(server.address() as AddressInfo);
         });
@@ -147,7 +155,7 @@ export function createGateway(config: Config, options: GatewayOptions): Gateway 
  * is never cut by them. Node checks every `connectionsCheckingInterval` (30 s by default): a
  * tenth of the timeout keeps the 408 close to it, and the check only walks requests in progress.
  */
-export function serverTimeouts(requestTimeoutMs: number): { requestTimeout: number; headersTimeout: number; connectionsCheckingInterval: number } {
+function serverTimeouts(requestTimeoutMs: number): { requestTimeout: number; headersTimeout: number; connectionsCheckingInterval: number } {
   const connectionsCheckingInterval = Math.min(1000, Math.max(10, Math.floor(requestTimeoutMs / 10)));
   return { requestTimeout: requestTimeoutMs, headersTimeout: requestTimeoutMs, connectionsCheckingInterval };
 }

@@ -1,13 +1,12 @@
 import winston from 'winston';
 
-export type LogMeta = Record<string, unknown>;
+type LogMeta = Record<string, unknown>;
 
 /** JSON-lines logging. Never pass a token, or a URL that may carry one. */
 export interface Logger {
   error(message: string, meta?: LogMeta): void;
   warn(message: string, meta?: LogMeta): void;
   info(message: string, meta?: LogMeta): void;
-  debug(message: string, meta?: LogMeta): void;
 }
 
 const RANKS: Readonly<Record<string, number>> = { error: 0, warn: 1, info: 2, http: 3, verbose: 4, debug: 5, silly: 6 };
@@ -30,5 +29,5 @@ export function createLogger(level: string, stream: NodeJS.WritableStream = proc
   const threshold = RANKS[level] ?? RANKS['info'] as number;
   const at = (name: string): Logger['info'] =>
     (RANKS[name] as number) <= threshold ? (message, meta) => winstonLogger.log(name, message, meta ?? {}) : ignore;
-  return { error: at('error'), warn: at('warn'), info: at('info'), debug: at('debug') };
+  return { error: at('error'), warn: at('warn'), info: at('info') };
 }

@@ -3,11 +3,12 @@
 // the first attempt may have been stored already, and the key makes the store answer its id
 // instead of storing the event twice. Each attempt gets an equal share of the time left, so the
 // caller's `timeoutMs` still bounds the whole call.
+import { setTimeout as delay } from 'node:timers/promises';
 import { PublisherClosedError, PublishTimeoutError, TransportError } from './errors';
 import type { PreparedEvent } from './protocol/validate';
 import type { StoreResult, Transport } from './transports/transport';
 
-export interface AttemptSettings {
+interface AttemptSettings {
   transport: Transport;
   timeoutMs: number;
   retries: number;
@@ -32,7 +33,8 @@ export async function storeWithRetries(events: readonly PreparedEvent[], setting
       if (attempt >= attempts || !retryable(error)) throw error;
       const pause = Math.min(BASE_BACKOFF_MS * 2 ** (attempt - 1), (deadline - Date.now()) / 4) * (0.5 + Math.random() / 2);
       if (pause <= 0 || deadline - Date.now() - pause < 1) throw error;
-      await sleep(pause, settings.closing);
+      // close() ends the pause early (the abort rejects it); the check below then says so.
+      await delay(pause, undefined, { signal: settings.closing }).catch(() => undefined);
       if (settings.closing.aborted) throw new PublisherClosedError();
     }
   }
@@ -60,16 +62,4 @@ async function storeOnce(events: readonly PreparedEvent[], budgetMs: number, set
   } finally {
     clearTimeout(timer);
   }
-}
-
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const done = (): void => {
-      clearTimeout(timer);
-      signal.removeEventListener('abort', done);
-      resolve();
-    };
-    const timer = setTimeout(done, ms);
-    signal.addEventListener('abort', done);
-  });
 }

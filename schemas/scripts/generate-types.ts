@@ -7,11 +7,11 @@ import { join } from 'node:path';
 import { compile } from 'json-schema-to-typescript';
 
 const ROOT = join(__dirname, '..');
-export const TYPES_FILE = join(ROOT, 'src', 'types.ts');
+const TYPES_FILE = join(ROOT, 'src', 'types.ts');
 
 const HEADER = `// Generated from schemas/events/*.schema.json by schemas/scripts/generate-types.ts. Do not edit.\n`;
 
-export async function generateTypes(): Promise<string> {
+async function generateTypes(): Promise<string> {
   const files = readdirSync(join(ROOT, 'events')).filter((f) => f.endsWith('.schema.json')).sort();
   const parts: string[] = [HEADER];
   const entries: string[] = [];

@@ -27,7 +27,7 @@ export interface ChainedEvent {
   prev: string | null;
 }
 
-export interface GapData {
+interface GapData {
   lastEventId: string;
   earliestId: string | null;
 }

@@ -82,7 +82,7 @@ export interface TickEnvelope {
   data: { seq: number; prev: string | null; sentAt: number };
 }
 
-export interface GapData {
+interface GapData {
   channel: string;
   lastEventId: string;
   earliestId: string | null;

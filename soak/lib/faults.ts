@@ -17,7 +17,6 @@ export interface FaultContext {
   allReady(): Promise<void>;
   /** A gateway process is gone for good: forget its log. */
   gone(pid: number): void;
-  log(line: string): void;
 }
 
 /** nginx's `fail_timeout` in the compose config (the longest of its servers), plus a second. */
@@ -52,7 +51,7 @@ export async function runFault(kind: FaultKind, ctx: FaultContext): Promise<stri
         // tries it again only `fail_timeout` after its last failure. Draining the next one before
         // that leaves nginx with no live upstream, and every request gets a 502.
         if (i > 0) await new Promise((resolve) => setTimeout(resolve, settleMs));
-        const exit = await gateway.process.stop({ signal: 'SIGTERM', timeoutMs: 20000 });
+        const exit = await gateway.process.stop({ signal: 'SIGTERM' });
         ctx.gone(gateway.process.pid);
         codes.push(`${gateway.name} exit ${exit.signal ?? exit.code}`);
         await cluster.restartGateway(gateway.name);

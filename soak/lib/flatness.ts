@@ -12,19 +12,19 @@ export interface ProcessSample {
 }
 
 /** Fewer samples than this (a process restarted soon after) and the process is not judged. */
-export const MIN_SAMPLES = 8;
+const MIN_SAMPLES = 8;
 /**
  * RSS may grow by this factor plus this many bytes, plus PER_CONNECTION for each stream more
  * than it held in the first quarter (a restarted gateway fills up as clients move back to it).
  */
-export const RSS_FACTOR = 1.25;
-export const RSS_SLACK = 24 * 1024 * 1024;
-export const PER_CONNECTION = 64 * 1024;
+const RSS_FACTOR = 1.25;
+const RSS_SLACK = 24 * 1024 * 1024;
+const PER_CONNECTION = 64 * 1024;
 /**
  * Open files beside one per stream may grow by this many: the load balancer's idle keep-alive
  * connections to a gateway (up to 32 per nginx worker) come and go with publish traffic.
  */
-export const FD_SLACK = 80;
+const FD_SLACK = 80;
 
 const median = (values: number[]): number => {
   const sorted = [...values].sort((a, b) => a - b);

@@ -25,7 +25,7 @@ export interface RedisView {
   subscribers: ReadonlyMap<string, number>;
 }
 
-export interface Finding {
+interface Finding {
   invariant: Invariant;
   where: string;
   detail: string;

@@ -2,7 +2,7 @@
 // history they keep) and the clients (which channels, how they start, what they do wrong),
 // drawn from a seed so that a run can be repeated.
 
-export type PublishPath = 'sdk' | 'http';
+type PublishPath = 'sdk' | 'http';
 
 export interface ChannelPlan {
   name: string;
@@ -45,7 +45,7 @@ export interface PopulationOptions {
   seed: number;
 }
 
-export interface Population {
+interface Population {
   channels: ChannelPlan[];
   raw: RawSpec[];
   library: LibrarySpec[];
@@ -54,13 +54,13 @@ export interface Population {
 /** The gateways' HISTORY_MAXLEN in a soak, and the SDK's for ordinary channels: nothing trimmed. */
 export const LONG_HISTORY = 100_000;
 /** Trimmed channels keep this little, so a client away for a few seconds comes back to a gap. */
-export const SHORT_HISTORY = 30;
+const SHORT_HISTORY = 30;
 const TRIM_RATE = 8;
 const DEEP_RATE = 6;
 const DEEP_HISTORY = 2000;
 
 /** mulberry32: a small seeded generator, enough to draw a population. */
-export function seeded(seed: number): () => number {
+function seeded(seed: number): () => number {
   let a = seed >>> 0;
   return () => {
     a = (a + 0x6d2b79f5) >>> 0;

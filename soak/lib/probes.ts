@@ -8,7 +8,7 @@ import { rssBytes } from '../../bench/lib/proc';
 import { metricValue } from '../../test/helpers/metrics';
 import type { RedisView } from './held-check';
 
-export interface GatewayMetrics {
+interface GatewayMetrics {
   connections: number;
   busSubscriptions: number;
 }
@@ -23,7 +23,7 @@ export async function scrapeGateway(url: string): Promise<GatewayMetrics | undef
   }
 }
 
-export interface ProcessReading {
+interface ProcessReading {
   rss: number;
   fds: number;
 }

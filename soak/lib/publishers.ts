@@ -18,7 +18,7 @@ const GIVE_UP_MS = 60_000;
 const HTTP_TIMEOUT_MS = 5000;
 const PAD = 'x'.repeat(120);
 
-export interface FleetOptions {
+interface FleetOptions {
   redisUrl: string;
   /** The load balancer, for HTTP publishing. */
   baseUrl: string;

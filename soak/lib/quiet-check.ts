@@ -14,7 +14,7 @@ import type { Invariant, Tally } from './tally';
 const HANDSHAKES_DONE_MS = 30_000;
 const SETTLE_MS = 15_000;
 
-export interface QuietContext {
+interface QuietContext {
   cluster: LocalCluster;
   admin: Redis;
   streams: GatewayStreams;

@@ -1,9 +1,11 @@
 // A soak's results: the terminal table (one row per invariant, then what happened), the JSON
 // report, and a self-contained HTML page with RSS, connections and delivery latency over time
 // (the benchmark's SVG chart, with time on the x axis).
-import { escape, svgChart, type Series } from '../../bench/lib/html-report';
+import { escape, svgChart } from '../../bench/lib/html-report';
 import type { SoakReport, TimePoint } from './soak';
 import { INVARIANTS, type Invariant } from './tally';
+
+type Series = Parameters<typeof svgChart>[1][number];
 
 const COLORS = ['#1f77b4', '#d62728', '#2ca02c', '#9467bd', '#ff7f0e'];
 const fmt = (value: number, digits = 1): string => (Number.isFinite(value) ? value.toFixed(digits) : '–');
@@ -14,7 +16,7 @@ function table(header: string[], rows: string[][]): string {
   return [line(header), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(line)].join('\n');
 }
 
-export function invariantRows(report: SoakReport): string[][] {
+function invariantRows(report: SoakReport): string[][] {
   return (Object.keys(INVARIANTS) as Invariant[]).map((key) => [
     key, String(report.tally.checks[key] ?? 0), String(report.tally.violations[key] ?? 0), INVARIANTS[key],
   ]);

@@ -48,7 +48,7 @@ export interface TimePoint {
   deliveredPerS: number;
 }
 
-export interface FaultRecord extends FaultWindow {
+interface FaultRecord extends FaultWindow {
   what: string;
 }
 
@@ -279,7 +279,6 @@ class SoakRun {
       },
       allReady: () => this.allReady(),
       gone: (pid) => this.streams.forget(pid),
-      log: this.log,
     };
     try {
       window.what = await runFault(kind, context);

@@ -13,7 +13,7 @@ export interface FaultWindow {
 }
 
 /** A fault's effects may be answered a little after it ends (a retry in flight, a slow reconnect). */
-export const WINDOW_GRACE_MS = 5000;
+const WINDOW_GRACE_MS = 5000;
 
 /**
  * The answers each fault may cause, as `status code what` (code '' for the load balancer's own

@@ -17,7 +17,7 @@ export const INVARIANTS = {
 
 export type Invariant = keyof typeof INVARIANTS;
 
-export interface Violation {
+interface Violation {
   invariant: Invariant;
   /** The client, gateway or channel concerned. */
   where: string;

@@ -12,7 +12,7 @@ import { buildBundle } from './support/bundle';
 import { startClientSite, type ClientSite } from './support/client-site';
 import { openHarness, pageRecord, startStream, type PageRecord } from './support/harness-page';
 import { countIds, publishPaced } from './support/paced';
-import { streamRequests, watchRequests, type SeenRequest } from './support/requests';
+import { recordingProxy, streamRequests, type RecordingProxy, type SeenRequest } from './support/requests';
 
 jest.setTimeout(90000);
 
@@ -21,6 +21,8 @@ const CHANNELS = ['execution:browser-a', 'execution:browser-b'];
 let browser: Browser;
 let site: ClientSite;
 let gw: TestGateway;
+/** Streams whose requests a test checks go through it: it records what reached the gateway. */
+let proxy: RecordingProxy;
 let requests: SeenRequest[];
 let publisher: Publisher;
 const pages: Page[] = [];
@@ -29,7 +31,8 @@ beforeAll(async () => {
   site = await startClientSite({ bundle: await buildBundle() });
   browser = await launchBrowser();
   gw = await startGateway({ CORS_ORIGINS: site.origin, RETRY_MS: '200' });
-  requests = watchRequests(gw.gateway.server);
+  proxy = await recordingProxy(gw.url);
+  requests = proxy.requests;
   publisher = createPublisher({ gatewayUrl: gw.url, token: await mintToken({ publish: ['execution:*'] }) });
 });
 
@@ -39,6 +42,7 @@ afterEach(async () => {
 
 afterAll(async () => {
   await publisher.close();
+  await proxy.close();
   await gw.close();
   await browser.close();
   await site.close();
@@ -85,7 +89,7 @@ test('3-second tokens for 20 seconds, an event every 100 ms: every event once, i
   page.on('request', (request) => pageUrls.push(request.url()));
   const since = requests.length;
   const tokensBefore = site.tokens.length;
-  await startStream(page, { url: gw.url, channels: CHANNELS }, '?ttl=3');
+  await startStream(page, { url: proxy.url, channels: CHANNELS }, '?ttl=3');
   await waitForRecord(page, (r) => r.state === 'open', 'the stream to open');
   const published = await publishPaced(publisher, CHANNELS, 200, 100);
   const record = await waitForRecord(page, (r) => r.events.length >= countIds(published), 'every event in the page', 15000);
@@ -109,7 +113,7 @@ test('3-second tokens for 20 seconds, an event every 100 ms: every event once, i
 test('the EventSource fallback sends the token in the sse_token cookie, not the URL, and refreshes it', async () => {
   const page = await harness();
   const since = requests.length;
-  await startStream(page, { url: gw.url, channels: CHANNELS, transport: 'eventsource' }, '?ttl=3');
+  await startStream(page, { url: proxy.url, channels: CHANNELS, transport: 'eventsource' }, '?ttl=3');
   await waitForRecord(page, (r) => r.state === 'open', 'the stream to open');
   const published = await publishPaced(publisher, CHANNELS, 50, 100);
   const record = await waitForRecord(page, (r) => r.events.length >= countIds(published), 'every event in the page');

@@ -13,7 +13,7 @@ import { buildBundle } from './support/bundle';
 import { startClientSite, type ClientSite } from './support/client-site';
 import { openHarness, pageRecord, startStream, type PageRecord } from './support/harness-page';
 import { countIds, publishPaced } from './support/paced';
-import { streamRequests, watchRequests } from './support/requests';
+import { recordingProxy, streamRequests, type RecordingProxy } from './support/requests';
 
 jest.setTimeout(120000);
 
@@ -50,8 +50,18 @@ beforeEach(async () => {
 afterEach(async () => {
   await browser.close();
   await publisher.close();
+  await recorder?.close();
+  recorder = undefined;
   await gw.close();
 });
+
+/** Tabs whose requests a test counts talk to the gateway through it. */
+let recorder: RecordingProxy | undefined;
+
+async function recorded(): Promise<RecordingProxy> {
+  recorder = await recordingProxy(gw.url);
+  return recorder;
+}
 
 afterAll(async () => {
   await site.close();
@@ -73,11 +83,11 @@ async function waitForTabs(tabs: Page[], check: (record: PageRecord) => boolean,
 }
 
 test('ten tabs with share: true hold one connection; the leader tab closes and the others miss nothing and repeat nothing', async () => {
-  const requests = watchRequests(gw.gateway.server);
+  const { requests, url } = await recorded();
   const open = async (): Promise<Page> => {
     const tab = await browser.newPage();
     await openHarness(tab, site.origin);
-    await startStream(tab, { url: gw.url, channels: [CHANNEL], share: true });
+    await startStream(tab, { url, channels: [CHANNEL], share: true });
     return tab;
   };
   // The first tab asks for the lock first: it leads.
@@ -114,12 +124,12 @@ test('ten tabs with share: true hold one connection; the leader tab closes and t
 });
 
 test('a leader that closes its stream hands over like a closing tab; a fatal error closes every tab', async () => {
-  const requests = watchRequests(gw.gateway.server);
+  const { requests, url } = await recorded();
   const tabs: Page[] = [];
   for (let i = 0; i < 3; i++) {
     const tab = await browser.newPage();
     await openHarness(tab, site.origin);
-    await startStream(tab, { url: gw.url, channels: [CHANNEL], share: true });
+    await startStream(tab, { url, channels: [CHANNEL], share: true });
     if (i === 0) await waitForTabs([tab], (r) => r.state === 'open', 'the leader to open');
     tabs.push(tab);
   }
@@ -140,7 +150,7 @@ test('a leader that closes its stream hands over like a closing tab; a fatal err
   for (let i = 0; i < 2; i++) {
     const tab = await browser.newPage();
     await openHarness(tab, site.origin);
-    await startStream(tab, { url: gw.url, channels: ['execution:browser-denied'], share: true }, '?subscribe=crew:*');
+    await startStream(tab, { url, channels: ['execution:browser-denied'], share: true }, '?subscribe=crew:*');
     denied.push(tab);
   }
   const refused = await waitForTabs(denied, (r) => r.state === 'closed', 'both denied tabs to close');

@@ -9,18 +9,21 @@ import { startGateway, type TestGateway } from '../helpers/gateway';
 import { mintToken } from '../helpers/tokens';
 import { waitFor } from '../helpers/wait-for';
 import { record } from './support/recorder';
-import { streamRequests, watchRequests, type SeenRequest } from './support/requests';
+import { recordingProxy, streamRequests, type RecordingProxy, type SeenRequest } from './support/requests';
 
 const CHANNEL = 'execution:client-node';
 
 let gw: TestGateway;
+/** The clients talk to the gateway through it: it records what reached the gateway. */
+let proxy: RecordingProxy;
 let requests: SeenRequest[];
 let publisher: Publisher;
 const streams: Stream[] = [];
 
 beforeAll(async () => {
   gw = await startGateway({ RETRY_MS: '200' });
-  requests = watchRequests(gw.gateway.server);
+  proxy = await recordingProxy(gw.url);
+  requests = proxy.requests;
   publisher = createPublisher({ gatewayUrl: gw.url, token: await mintToken({ publish: ['execution:*'] }) });
 });
 
@@ -30,6 +33,7 @@ afterEach(() => {
 
 afterAll(async () => {
   await publisher.close();
+  await proxy.close();
   await gw.close();
 });
 
@@ -56,7 +60,7 @@ const log = (channel: string, message: string) => publisher.publish({ channel, t
 const newRequests = (since: number): SeenRequest[] => streamRequests(requests.slice(since));
 
 test('streams typed events with their cursor, then stops for good on close()', async () => {
-  const stream = open({ url: gw.url, channels: [CHANNEL], token: subscriber });
+  const stream = open({ url: proxy.url, channels: [CHANNEL], token: subscriber });
   const seen = record(stream);
   expect(stream.state).toBe('connecting');
   await seen.waitForState('open');
@@ -70,7 +74,7 @@ test('streams typed events with their cursor, then stops for good on close()', a
   expect(stream.state).toBe('closed');
   await log(CHANNEL, 'after close');
   // A barrier: a second stream sees the event, the closed one never does and never reconnects.
-  const other = record(open({ url: gw.url, channels: [CHANNEL], token: subscriber, lastEventId: 'earliest' }));
+  const other = record(open({ url: proxy.url, channels: [CHANNEL], token: subscriber, lastEventId: 'earliest' }));
   await waitFor(() => other.events.some((e) => (e.data as { message?: string }).message === 'after close'));
   expect(seen.events).toHaveLength(1);
   expect(seen.states).toEqual(['open', 'closed']);
@@ -80,7 +84,7 @@ test('streams typed events with their cursor, then stops for good on close()', a
 
 test('resumes after a saved cursor: the events after it, once, in order', async () => {
   const channel = `${CHANNEL}-resume`;
-  const first = open({ url: gw.url, channels: [channel], token: subscriber });
+  const first = open({ url: proxy.url, channels: [channel], token: subscriber });
   const seenFirst = record(first);
   await seenFirst.waitForState('open');
   const ids: string[] = [];
@@ -91,7 +95,7 @@ test('resumes after a saved cursor: the events after it, once, in order', async 
   for (let n = 3; n < 6; n++) ids.push((await log(channel, `m${n}`)).id);
 
   const since = requests.length;
-  const second = record(open({ url: gw.url, channels: [channel], token: subscriber, lastEventId: saved }));
+  const second = record(open({ url: proxy.url, channels: [channel], token: subscriber, lastEventId: saved }));
   await second.waitForEvents(3);
   await log(channel, 'live');
   await second.waitForEvents(4);
@@ -103,7 +107,7 @@ test('a 401 gets one fresh token and the stream goes on', async () => {
   const expired = () => mintToken({ subscribe: ['execution:*'], ttlS: -60 });
   const source = tokens(expired, subscriber);
   const since = requests.length;
-  const stream = open({ url: gw.url, channels: [CHANNEL], token: source.token });
+  const stream = open({ url: proxy.url, channels: [CHANNEL], token: source.token });
   const seen = record(stream);
   await seen.waitForState('open');
   await log(CHANNEL, 'after the refresh');
@@ -117,7 +121,7 @@ test('a fresh token refused too: state closed with an unauthorized error, and no
   const wrongSecret = () => mintToken({ subscribe: ['execution:*'] }, 'another-secret-0123456789abcdef0123456789');
   const source = tokens(wrongSecret);
   const since = requests.length;
-  const stream = open({ url: gw.url, channels: [CHANNEL], token: source.token });
+  const stream = open({ url: proxy.url, channels: [CHANNEL], token: source.token });
   const seen = record(stream);
   await seen.waitForState('closed');
   expect(seen.errors.map((e) => [e.code, e.fatal, e.status, e.gatewayCode])).toEqual([['unauthorized', true, 401, 'invalid_token']]);
@@ -130,7 +134,7 @@ test('a fresh token refused too: state closed with an unauthorized error, and no
 test('token() failing stops the stream with an unauthorized error carrying the cause (heard even when it throws at once)', async () => {
   const since = requests.length;
   const stream = open({
-    url: gw.url,
+    url: proxy.url,
     channels: [CHANNEL],
     token: () => {
       throw new Error('the session ended');
@@ -147,7 +151,7 @@ test('token() failing stops the stream with an unauthorized error carrying the c
 test('a 403 stops at once with forbidden: one request, no retry loop', async () => {
   const since = requests.length;
   const source = tokens(() => mintToken({ subscribe: ['crew:*'] }));
-  const seen = record(open({ url: gw.url, channels: [CHANNEL], token: source.token }));
+  const seen = record(open({ url: proxy.url, channels: [CHANNEL], token: source.token }));
   await seen.waitForState('closed');
   expect(seen.errors.map((e) => [e.code, e.fatal, e.status, e.gatewayCode])).toEqual([['forbidden', true, 403, 'forbidden']]);
   expect(seen.errors[0]?.message).toContain(CHANNEL);
@@ -156,7 +160,7 @@ test('a 403 stops at once with forbidden: one request, no retry loop', async () 
 });
 
 test('a 400 (bad channel name) stops with bad_request and the gateway\'s code', async () => {
-  const seen = record(open({ url: gw.url, channels: ['not a channel'], token: subscriber }));
+  const seen = record(open({ url: proxy.url, channels: ['not a channel'], token: subscriber }));
   await seen.waitForState('closed');
   expect(seen.errors.map((e) => [e.code, e.fatal, e.status, e.gatewayCode])).toEqual([['bad_request', true, 400, 'bad_channel']]);
 });
@@ -183,15 +187,15 @@ test('a 200 that is not an event stream (a proxy\'s page) is retried, not taken 
 });
 
 test('bad options throw at once', () => {
-  expect(() => connect({ url: gw.url, channels: [], token: subscriber })).toThrow(TypeError);
+  expect(() => connect({ url: proxy.url, channels: [], token: subscriber })).toThrow(TypeError);
   expect(() => connect({ url: undefined as unknown as string, channels: [CHANNEL], token: subscriber })).toThrow(/url/);
-  expect(() => connect({ url: gw.url, channels: [CHANNEL], token: 'a-token' as unknown as () => string })).toThrow(/token/);
+  expect(() => connect({ url: proxy.url, channels: [CHANNEL], token: 'a-token' as unknown as () => string })).toThrow(/token/);
 });
 
 /** Nothing more reached the gateway after `since` than `expected` stream requests, checked after a barrier request. */
 async function expectNoMoreRequests(since: number, expected: number): Promise<void> {
   const channel = `${CHANNEL}-barrier`;
-  const barrier = record(open({ url: gw.url, channels: [channel], token: subscriber }));
+  const barrier = record(open({ url: proxy.url, channels: [channel], token: subscriber }));
   await barrier.waitForState('open');
   await log(channel, 'barrier');
   await barrier.waitForEvents(1);

@@ -12,7 +12,7 @@ import { mintToken } from '../helpers/tokens';
 import { waitFor } from '../helpers/wait-for';
 import { startFreezableProxy } from './support/freezable-proxy';
 import { record } from './support/recorder';
-import { streamRequests, watchRequests } from './support/requests';
+import { recordingProxy, streamRequests, type RecordingProxy } from './support/requests';
 
 const HEARTBEAT_MS = 300;
 
@@ -34,6 +34,13 @@ async function gateway(env: Record<string, string>): Promise<TestGateway> {
   return gw;
 }
 
+/** A recording proxy in front of `gw`: what really reached the gateway. */
+async function recorder(gw: TestGateway): Promise<RecordingProxy> {
+  const proxy = await recordingProxy(gw.url);
+  cleanups.push(() => proxy.close());
+  return proxy;
+}
+
 function open(...args: Parameters<typeof connect>): Stream {
   const stream = connect(...args);
   streams.push(stream);
@@ -47,8 +54,8 @@ const log = async (channel: string, message: string): Promise<string> =>
 test('a stream that goes silent is reopened after three heartbeat periods, from the cursor it opened at', async () => {
   const channel = 'execution:client-silent';
   const gw = await gateway({ HEARTBEAT_MS: String(HEARTBEAT_MS), RETRY_MS: '100' });
-  const requests = watchRequests(gw.gateway.server);
-  const proxy = await startFreezableProxy(gw.url);
+  const { requests, url } = await recorder(gw);
+  const proxy = await startFreezableProxy(url);
   cleanups.push(() => proxy.close());
   const stream = open({ url: proxy.url, channels: [channel], token: subscriber, heartbeatMs: HEARTBEAT_MS });
   const seen = record(stream);
@@ -76,8 +83,8 @@ test('a stream that goes silent is reopened after three heartbeat periods, from 
 
 test('heartbeats keep an idle stream open', async () => {
   const gw = await gateway({ HEARTBEAT_MS: String(HEARTBEAT_MS) });
-  const requests = watchRequests(gw.gateway.server);
-  const seen = record(open({ url: gw.url, channels: ['execution:client-idle'], token: subscriber, heartbeatMs: HEARTBEAT_MS }));
+  const { requests, url } = await recorder(gw);
+  const seen = record(open({ url, channels: ['execution:client-idle'], token: subscriber, heartbeatMs: HEARTBEAT_MS }));
   await seen.waitForState('open');
   // Another stream on the same gateway counts the heartbeats: six periods pass without an event.
   const token = await subscriber();
@@ -95,10 +102,10 @@ test('heartbeats keep an idle stream open', async () => {
 test('a 503 is waited out for its Retry-After, then the stream opens', async () => {
   const channel = 'execution:client-full';
   const gw = await gateway({ MAX_CONNECTIONS: '1', RETRY_MS: '100' });
-  const requests = watchRequests(gw.gateway.server);
-  const holder = open({ url: gw.url, channels: [channel], token: subscriber });
+  const { requests, url } = await recorder(gw);
+  const holder = open({ url, channels: [channel], token: subscriber });
   await record(holder).waitForState('open');
-  const waiting = open({ url: gw.url, channels: [channel], token: subscriber });
+  const waiting = open({ url, channels: [channel], token: subscriber });
   const seen = record(waiting);
   await waitFor(() => seen.errors.length > 0, { message: 'the 503' });
   expect(seen.errors.map((e) => [e.code, e.fatal, e.status, e.gatewayCode])).toEqual([['unavailable', false, 503, 'too_many_connections']]);

@@ -13,13 +13,15 @@ import { mintToken } from '../helpers/tokens';
 import { waitFor } from '../helpers/wait-for';
 import { countIds, publishPaced } from './support/paced';
 import { record } from './support/recorder';
-import { streamRequests, watchRequests, type SeenRequest } from './support/requests';
+import { recordingProxy, streamRequests, type RecordingProxy, type SeenRequest } from './support/requests';
 
 jest.setTimeout(40000);
 
 const CHANNELS = ['execution:client-tok-a', 'execution:client-tok-b'];
 
 let gw: TestGateway;
+/** The client talks to the gateway through it: it records what reached the gateway. */
+let proxy: RecordingProxy;
 let requests: SeenRequest[];
 let publisher: Publisher;
 let stream: Stream | undefined;
@@ -27,13 +29,15 @@ let stream: Stream | undefined;
 beforeEach(async () => {
   const prefix = uniquePrefix('clienttokens');
   gw = await startGateway({ RETRY_MS: '200', REDIS_URL: testRedisUrl(), REDIS_KEY_PREFIX: prefix });
-  requests = watchRequests(gw.gateway.server);
+  proxy = await recordingProxy(gw.url);
+  requests = proxy.requests;
   publisher = createPublisher({ redisUrl: testRedisUrl(), keyPrefix: prefix });
 });
 
 afterEach(async () => {
   stream?.close();
   await publisher.close();
+  await proxy.close();
   await gw.close();
 });
 
@@ -43,7 +47,7 @@ const closeReasons = (): string[] =>
 
 async function streamFor(ttlS: number, durationMs: number): Promise<{ calls: number; statuses: (number | undefined)[] }> {
   let calls = 0;
-  stream = connect({ url: gw.url, channels: CHANNELS, token: () => (calls++, mintToken({ subscribe: ['execution:*'], ttlS })) });
+  stream = connect({ url: proxy.url, channels: CHANNELS, token: () => (calls++, mintToken({ subscribe: ['execution:*'], ttlS })) });
   const seen = record(stream);
   await seen.waitForState('open');
   const published = await publishPaced(publisher, CHANNELS, durationMs / 100, 100);

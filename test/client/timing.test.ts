@@ -3,6 +3,9 @@
 import { refreshDelay } from '../../client/src/token';
 import { backoff, MAX_BACKOFF_MS, retryAfterMs } from '../../client/src/retry';
 import { compareIds } from '../../client/src/share';
+import { DEFAULT_HEARTBEAT_MS } from '../../client/src/connect';
+import { loadConfig } from '../../gateway/src/config';
+import { gatewayEnv } from '../helpers/gateway';
 
 /** An unsigned JWT with these claims (the client never verifies: only the gateway can). */
 const jwt = (claims: Record<string, unknown>): string =>
@@ -71,4 +74,8 @@ test('compareIds orders <ms>-<seq> ids numerically, beyond 2^53', () => {
   expect(compareIds('1795600050183-10', '1795600050183-9')).toBeGreaterThan(0);
   expect(compareIds('999-0', '1000-0')).toBeLessThan(0);
   expect(compareIds('18446744073709551615-1', '18446744073709551614-99')).toBeGreaterThan(0);
+});
+
+test("the client's default heartbeat period is the gateway's default HEARTBEAT_MS", () => {
+  expect(DEFAULT_HEARTBEAT_MS).toBe(loadConfig(gatewayEnv()).heartbeatMs);
 });

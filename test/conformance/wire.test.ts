@@ -5,12 +5,11 @@
 // and through POST /v1/publish; plus the opening block, heartbeats, control events and 64 KB
 // events. (Chromium's own EventSource reads the same bytes in browser.test.ts.)
 import { EventSource } from 'eventsource';
-import { createPublisher, EventValidationError, type Publisher } from '@sse-gateway/publisher';
-import { createKeyspace, historyEntryOf, parseStreamId, type Keyspace } from '@sse-gateway/publisher/protocol';
-import type { Redis } from 'ioredis';
+import { createPublisher, EventValidationError } from '@sse-gateway/publisher';
+import { historyEntryOf, parseStreamId } from '@sse-gateway/publisher/protocol';
 import { channelHash, decodeCursor } from '../../gateway/src/sse/cursor';
-import { startGateway, type TestGateway } from '../helpers/gateway';
-import { connectRedis, testRedisUrl, uniquePrefix } from '../helpers/redis';
+import { testRedisUrl } from '../helpers/redis';
+import { startRedisGateway, type RedisGateway } from '../helpers/redis-gateway';
 import { mintToken } from '../helpers/tokens';
 import { waitFor } from '../helpers/wait-for';
 import { AWKWARD, awkwardEvents } from './support/awkward';
@@ -22,27 +21,17 @@ const RETRY_MS = 1234;
 const MAX_BYTES = 65536;
 
 
-let gw: TestGateway;
-let keys: Keyspace;
-let redis: Redis;
-let sdk: Publisher;
+let rig: RedisGateway;
 let readToken: string;
 let publishToken: string;
 
 beforeAll(async () => {
-  keys = createKeyspace(uniquePrefix('conformancewire'));
-  gw = await startGateway({ REDIS_URL: testRedisUrl(), REDIS_KEY_PREFIX: keys.prefix, RETRY_MS: String(RETRY_MS), HEARTBEAT_MS: '150', PUBLISH_MAX_BYTES: String(MAX_BYTES) });
-  redis = connectRedis();
-  sdk = createPublisher({ redisUrl: testRedisUrl(), keyPrefix: keys.prefix });
+  rig = await startRedisGateway('conformancewire', { RETRY_MS: String(RETRY_MS), HEARTBEAT_MS: '150', PUBLISH_MAX_BYTES: String(MAX_BYTES) });
   readToken = await mintToken({ subscribe: ['conformance:*'] });
   publishToken = await mintToken({ publish: ['conformance:*'] });
 });
 
-afterAll(async () => {
-  await sdk.close();
-  await redis.quit();
-  await gw.close();
-});
+afterAll(() => rig.close());
 
 interface Published {
   channel: string;
@@ -51,7 +40,7 @@ interface Published {
 }
 
 async function publishHttp(events: unknown): Promise<{ status: number; ids: string[] }> {
-  const response = await fetch(`${gw.url}/v1/publish`, {
+  const response = await fetch(`${rig.gw.url}/v1/publish`, {
     method: 'POST',
     headers: { authorization: `Bearer ${publishToken}`, 'content-type': 'application/json' },
     body: JSON.stringify(events),
@@ -62,7 +51,7 @@ async function publishHttp(events: unknown): Promise<{ status: number; ids: stri
 
 /** The envelope exactly as stored in the channel's history. */
 async function storedEnvelope(channel: string, id: string): Promise<string> {
-  const [entry] = await redis.xrange(keys.historyKey(channel), id, id);
+  const [entry] = await rig.redis.xrange(rig.keys.historyKey(channel), id, id);
   const stored = entry === undefined ? undefined : historyEntryOf(entry[0], entry[1]);
   if (stored === undefined) throw new Error(`no stored entry ${channel} ${id}`);
   return stored.envelope;
@@ -74,7 +63,7 @@ const auth = (): Record<string, string> => ({ authorization: `Bearer ${readToken
 /** An `eventsource` package client keeping each event's raw fields. */
 function packageClient(channels: string[], types: string[], lastEventId?: string): { events: { type: string; id: string; data: string }[]; source: EventSource } {
   const events: { type: string; id: string; data: string }[] = [];
-  const source = new EventSource(`${gw.url}${streamPath(channels)}`, {
+  const source = new EventSource(`${rig.gw.url}${streamPath(channels)}`, {
     fetch: (input, init) => {
       const headers = new Headers(init?.headers);
       headers.set('authorization', `Bearer ${readToken}`);
@@ -108,9 +97,9 @@ async function expectDelivered(label: string, received: { event?: string | undef
 }
 
 test('every awkward string, published through the SDK and over HTTP, reaches every parser byte for byte', async () => {
-  const single = await captureStream(gw.url, streamPath([A]), auth());
-  const multi = await captureStream(gw.url, streamPath([A, B]), auth());
-  const http10 = await captureStreamHttp10(gw.url, streamPath([A, B]), auth());
+  const single = await captureStream(rig.gw.url, streamPath([A]), auth());
+  const multi = await captureStream(rig.gw.url, streamPath([A, B]), auth());
+  const http10 = await captureStreamHttp10(rig.gw.url, streamPath([A, B]), auth());
   const pkg = packageClient([A, B], ['execution.log', 'execution.output']);
   const raw: CapturedStream[] = [single, multi, http10];
   try {
@@ -124,13 +113,13 @@ test('every awkward string, published through the SDK and over HTTP, reaches eve
 
     const published: Published[] = [];
     for (const { viaSdk, viaHttp } of awkwardEvents([A, B])) {
-      published.push({ ...viaSdk, id: (await sdk.publish(viaSdk)).id });
+      published.push({ ...viaSdk, id: (await rig.sdk.publish(viaSdk)).id });
       const http = await publishHttp(viaHttp);
       expect(http.status).toBe(202);
       published.push({ ...viaHttp, id: http.ids[0]! });
     }
     const batch = AWKWARD.map((text, i) => ({ channel: A, type: 'execution.log', data: { executionId: 'batch', level: 'warn', message: `${i}:${text}` } }));
-    const { ids } = await sdk.publishMany(batch);
+    const { ids } = await rig.sdk.publishMany(batch);
     published.push(...batch.map((event, i) => ({ ...event, id: ids[i]! })));
     const httpBatch = await publishHttp(batch);
     published.push(...batch.map((event, i) => ({ ...event, id: httpBatch.ids[i]! })));
@@ -157,15 +146,15 @@ test('every awkward string, published through the SDK and over HTTP, reaches eve
 });
 
 test('an event of exactly PUBLISH_MAX_BYTES is delivered whole through the SDK and over HTTP; one byte more is refused', async () => {
-  const stream = await captureStream(gw.url, streamPath([A]), auth());
+  const stream = await captureStream(rig.gw.url, streamPath([A]), auth());
   try {
     const event = (filler: number): { channel: string; type: string; data: { executionId: string; output: string } } => ({ channel: A, type: 'execution.output', data: { executionId: 'big', output: `😀${'x'.repeat(filler)}` } });
     const filler = MAX_BYTES - Buffer.byteLength(JSON.stringify(event(0)));
     expect(Buffer.byteLength(JSON.stringify(event(filler)))).toBe(MAX_BYTES);
-    const viaSdk = await sdk.publish(event(filler));
+    const viaSdk = await rig.sdk.publish(event(filler));
     const viaHttp = await publishHttp(event(filler));
     expect(viaHttp.status).toBe(202);
-    await expect(sdk.publish(event(filler + 1))).rejects.toThrow(EventValidationError);
+    await expect(rig.sdk.publish(event(filler + 1))).rejects.toThrow(EventValidationError);
     expect((await publishHttp(event(filler + 1))).status).toBe(413);
     await stream.waitForEvents(2);
     expect(stream.parsed.events.map((e) => e.data)).toEqual([await storedEnvelope(A, viaSdk.id), await storedEnvelope(A, viaHttp.ids[0]!)]);
@@ -177,10 +166,10 @@ test('an event of exactly PUBLISH_MAX_BYTES is delivered whole through the SDK a
 
 test('control events: gateway.gap after trimmed history, gateway.token_expired before the end, as named events with cursors', async () => {
   const C = 'conformance:gap';
-  const trimming = createPublisher({ redisUrl: testRedisUrl(), keyPrefix: keys.prefix, historyMaxLen: 3 });
+  const trimming = createPublisher({ redisUrl: testRedisUrl(), keyPrefix: rig.keys.prefix, historyMaxLen: 3 });
   const shortToken = await mintToken({ subscribe: [C], ttlS: 2 });
   try {
-    const first = await captureStream(gw.url, streamPath([C]), auth());
+    const first = await captureStream(rig.gw.url, streamPath([C]), auth());
     const log = (n: number) => ({ channel: C, type: 'execution.log', data: { executionId: 'gap', level: 'info', message: `event ${n}` } });
     const { id: firstId } = await trimming.publish(log(1));
     await first.waitForEvents(1);
@@ -189,7 +178,7 @@ test('control events: gateway.gap after trimmed history, gateway.token_expired b
     const later: string[] = [];
     for (let n = 2; n <= 8; n++) later.push((await trimming.publish(log(n))).id);
 
-    const resumed = await captureStream(gw.url, streamPath([C]), { ...auth(), 'last-event-id': cursor });
+    const resumed = await captureStream(rig.gw.url, streamPath([C]), { ...auth(), 'last-event-id': cursor });
     const pkg = packageClient([C], ['gateway.gap', 'execution.log'], cursor);
     try {
       await resumed.waitForEvents(4);
@@ -205,7 +194,7 @@ test('control events: gateway.gap after trimmed history, gateway.token_expired b
       pkg.source.close();
     }
 
-    const expiring = await captureStream(gw.url, streamPath([C]), { authorization: `Bearer ${shortToken}` });
+    const expiring = await captureStream(rig.gw.url, streamPath([C]), { authorization: `Bearer ${shortToken}` });
     await expiring.ended;
     const [notice] = expiring.parsed.events;
     expect(notice?.event).toBe('gateway.token_expired');

@@ -48,17 +48,25 @@ export class Inbox {
   }
 }
 
+/**
+ * Builds buses for the tests of the enclosing describe, each under a key prefix of its own, and
+ * closes them after each test.
+ */
+export function busesPerTest(name: string, factory: BusFactory): (overrides?: Partial<BusSettings>) => Promise<Bus> {
+  const open: Bus[] = [];
+  afterEach(async () => {
+    await Promise.all(open.splice(0).map((bus) => bus.close()));
+  });
+  return async (overrides = {}) => {
+    const bus = await factory({ keyPrefix: uniquePrefix(name), historyMaxLen: 1000, historyTtlS: 3600, ...overrides });
+    open.push(bus);
+    return bus;
+  };
+}
+
 export function busContract(name: string, factory: BusFactory): void {
   describe(`Bus contract: ${name}`, () => {
-    const open: Bus[] = [];
-    const makeBus = async (overrides: Partial<BusSettings> = {}): Promise<Bus> => {
-      const bus = await factory({ keyPrefix: uniquePrefix(name), historyMaxLen: 1000, historyTtlS: 3600, ...overrides });
-      open.push(bus);
-      return bus;
-    };
-    afterEach(async () => {
-      await Promise.all(open.splice(0).map((bus) => bus.close()));
-    });
+    const makeBus = busesPerTest(name, factory);
 
     test('is connected and describes itself', async () => {
       const bus = await makeBus();

@@ -3,36 +3,17 @@
 // announces nothing and answers the first id, per channel, until its TTL; retained events are the
 // channel's latest of each type, by id, until their own TTL, whatever the history does.
 import { ZERO_ID } from '@sse-gateway/publisher/protocol';
-import type { Bus } from '../../gateway/src/bus/bus';
-import { prepared } from '../helpers/events';
-import { uniquePrefix } from '../helpers/redis';
+import type { ExecutionStatus } from '@sse-gateway/schemas';
+import { prepared, progressEvent, statusEvent, type EventExtras } from '../helpers/events';
 import { waitFor } from '../helpers/wait-for';
-import { Inbox, type BusFactory, type BusSettings } from './bus-contract';
+import { busesPerTest, Inbox, type BusFactory } from './bus-contract';
 
-const status = (channel: string, state: string, extra: Record<string, unknown> = {}): unknown => ({
-  channel,
-  type: 'execution.status',
-  data: { executionId: channel, status: state },
-  ...extra,
-});
-const progress = (channel: string, step: number, extra: Record<string, unknown> = {}): unknown => ({
-  channel,
-  type: 'execution.progress',
-  data: { executionId: channel, step },
-  ...extra,
-});
+type Status = ExecutionStatus['status'];
+const status = (channel: string, state: Status, extras: EventExtras = {}): unknown => statusEvent(channel, channel, state, extras);
 
 export function busStateContract(name: string, factory: BusFactory): void {
   describe(`Bus contract, keys and state: ${name}`, () => {
-    const open: Bus[] = [];
-    const makeBus = async (overrides: Partial<BusSettings> = {}): Promise<Bus> => {
-      const bus = await factory({ keyPrefix: uniquePrefix(name), historyMaxLen: 1000, historyTtlS: 3600, ...overrides });
-      open.push(bus);
-      return bus;
-    };
-    afterEach(async () => {
-      await Promise.all(open.splice(0).map((bus) => bus.close()));
-    });
+    const makeBus = busesPerTest(name, factory);
 
     test('the same key twice: one history entry, one live message, the first id, a duplicate the second time', async () => {
       const bus = await makeBus();
@@ -54,7 +35,7 @@ export function busStateContract(name: string, factory: BusFactory): void {
     test('keys are per channel, and a repeat inside one batch is a duplicate of the event before it', async () => {
       const bus = await makeBus();
       const { ids, duplicates } = await bus.publish(
-        prepared(progress('exec:a', 1, { idempotencyKey: 'k' }), progress('exec:b', 1, { idempotencyKey: 'k' }), progress('exec:a', 2, { idempotencyKey: 'k' }), progress('exec:a', 3)),
+        prepared(progressEvent('exec:a', 1, { idempotencyKey: 'k' }), progressEvent('exec:b', 1, { idempotencyKey: 'k' }), progressEvent('exec:a', 2, { idempotencyKey: 'k' }), progressEvent('exec:a', 3)),
       );
       expect(duplicates).toEqual([2]);
       expect(ids[2]).toBe(ids[0]);
@@ -92,9 +73,9 @@ export function busStateContract(name: string, factory: BusFactory): void {
       const { ids } = await bus.publish(
         prepared(
           status('exec:s', 'queued', { retain: true }),
-          progress('exec:s', 1, { retain: true }),
+          progressEvent('exec:s', 1, { retain: true }),
           status('exec:s', 'running', { retain: true }),
-          progress('exec:s', 2), // not retained: the retained progress stays step 1
+          progressEvent('exec:s', 2), // not retained: the retained progress stays step 1
           status('exec:other', 'failed', { retain: true }),
         ),
       );
@@ -111,7 +92,7 @@ export function busStateContract(name: string, factory: BusFactory): void {
     test('state outlives the history it came from, and a duplicate does not retain', async () => {
       const bus = await makeBus({ historyMaxLen: 2 });
       const { ids } = await bus.publish(prepared(status('exec:long', 'running', { retain: true, idempotencyKey: 'run' })));
-      await bus.publish(prepared(...[1, 2, 3, 4].map((step) => progress('exec:long', step))));
+      await bus.publish(prepared(...[1, 2, 3, 4].map((step) => progressEvent('exec:long', step))));
       await bus.publish(prepared(status('exec:long', 'failed', { retain: true, idempotencyKey: 'run' })));
       expect((await bus.history('exec:long', ZERO_ID, 10)).map((entry) => entry.id)).not.toContain(ids[0]);
       expect((await bus.state('exec:long')).map((event) => [event.id, JSON.parse(event.envelope).data.status])).toEqual([[ids[0], 'running']]);

@@ -2,34 +2,21 @@
 // message that is not a valid envelope is dropped and counted, and the channel's clients get
 // exactly the events that were really published, as if nothing had happened.
 import fc from 'fast-check';
-import type { Redis } from 'ioredis';
-import { createPublisher, type Publisher } from '@sse-gateway/publisher';
-import { createKeyspace, envelopeBody, envelopeJson, parseLiveMessage, type Keyspace } from '@sse-gateway/publisher/protocol';
-import { startGateway, type TestGateway } from '../helpers/gateway';
+import { envelopeBody, envelopeJson, parseLiveMessage } from '@sse-gateway/publisher/protocol';
 import { awkwardString, runs } from '../helpers/property';
-import { connectRedis, testRedisUrl, uniquePrefix } from '../helpers/redis';
+import { startRedisGateway, type RedisGateway } from '../helpers/redis-gateway';
 import { mintToken } from '../helpers/tokens';
 import { captureStream } from '../conformance/support/raw-stream';
 import { metric } from './support/http';
 
 const CHANNEL = 'fuzz:live';
-let gw: TestGateway;
-let keys: Keyspace;
-let redis: Redis;
-let sdk: Publisher;
+let rig: RedisGateway;
 
 beforeAll(async () => {
-  keys = createKeyspace(uniquePrefix('fuzzlive'));
-  gw = await startGateway({ REDIS_URL: testRedisUrl(), REDIS_KEY_PREFIX: keys.prefix });
-  redis = connectRedis();
-  sdk = createPublisher({ redisUrl: testRedisUrl(), keyPrefix: keys.prefix });
+  rig = await startRedisGateway('fuzzlive');
 });
 
-afterAll(async () => {
-  await sdk.close();
-  await redis.quit();
-  await gw.close();
-});
+afterAll(() => rig.close());
 
 const realLooking = fc.tuple(fc.nat(), fc.nat(), awkwardString({ maxLength: 8 })).map(([a, b, text]) => {
   const raw = `0-0 ${envelopeJson('1-0', envelopeBody(CHANNEL, 'execution.log', '2026-11-25T09:47:30.183Z', JSON.stringify({ executionId: '1', level: 'info', message: text })))}`;
@@ -40,25 +27,25 @@ const garbage = fc
   .filter((raw) => !parseLiveMessage(raw, CHANNEL).ok);
 
 test('invalid live messages are dropped and counted; the clients get exactly the published events', async () => {
-  const stream = await captureStream(gw.url, `/v1/stream?channel=${CHANNEL}`, { authorization: `Bearer ${await mintToken({ subscribe: [CHANNEL] })}` });
-  const droppedBefore = await metric(gw.url, 'sse_events_dropped_total');
+  const stream = await captureStream(rig.gw.url, `/v1/stream?channel=${CHANNEL}`, { authorization: `Bearer ${await mintToken({ subscribe: [CHANNEL] })}` });
+  const droppedBefore = await metric(rig.gw.url, 'sse_events_dropped_total');
   const published: string[] = [];
   let sentGarbage = 0;
   try {
     await fc.assert(
       fc.asyncProperty(fc.array(garbage, { minLength: 1, maxLength: 5 }), async (messages) => {
-        for (const raw of messages) await redis.publish(keys.liveChannel(CHANNEL), raw);
+        for (const raw of messages) await rig.redis.publish(rig.keys.liveChannel(CHANNEL), raw);
         sentGarbage += messages.length;
         // Each PUBLISH was answered before the event's script ran, so the gateway's one subscriber
         // connection gets the garbage first: once the event arrives, the garbage was handled.
-        const { id } = await sdk.publish({ channel: CHANNEL, type: 'execution.log', data: { executionId: 'live', level: 'info', message: `after ${sentGarbage}` } });
+        const { id } = await rig.sdk.publish({ channel: CHANNEL, type: 'execution.log', data: { executionId: 'live', level: 'info', message: `after ${sentGarbage}` } });
         published.push(id);
         await stream.waitForEvents(published.length);
         expect(stream.parsed.events.map((event) => (JSON.parse(event.data) as { id: string }).id)).toEqual(published);
       }),
       runs(100),
     );
-    expect(await metric(gw.url, 'sse_events_dropped_total')).toBe(droppedBefore + sentGarbage);
+    expect(await metric(rig.gw.url, 'sse_events_dropped_total')).toBe(droppedBefore + sentGarbage);
   } finally {
     stream.close();
   }

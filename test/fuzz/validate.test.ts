@@ -3,11 +3,13 @@
 // is the event, byte for byte, or an EventValidationError listing problems; nothing else.
 import fc from 'fast-check';
 import { EventValidationError } from '@sse-gateway/publisher';
+import { loadSchemaRegistry } from '@sse-gateway/schemas';
 import { createEventValidator, envelopeJson, type PreparedEvent } from '@sse-gateway/publisher/protocol';
 import { asJson, validEvent } from '../helpers/event-arbitraries';
 import { awkwardString, runs } from '../helpers/property';
 
-const validator = createEventValidator();
+const registry = loadSchemaRegistry();
+const validator = createEventValidator({ registry });
 const NOW = new Date('2026-11-25T09:47:30.183Z');
 
 function prepareOrRefuse(events: unknown, batch: boolean): PreparedEvent[] | EventValidationError {
@@ -70,14 +72,14 @@ test('lone surrogates and other awkward strings are escaped in the envelope and 
 });
 
 test('the size limit counts UTF-8 bytes of the event JSON: an event at the limit passes, one byte over is refused', () => {
-  const small = createEventValidator({ registry: validator.registry, maxEventBytes: 300 });
+  const small = createEventValidator({ registry, maxEventBytes: 300 });
   fc.assert(
     fc.property(awkwardString({ minLength: 1, maxLength: 30 }), (text) => {
       const event = { channel: 'execution:1', type: 'execution.output', data: { executionId: '1', output: text } };
       const size = Buffer.byteLength(JSON.stringify(event));
-      const sized = createEventValidator({ registry: validator.registry, maxEventBytes: size });
+      const sized = createEventValidator({ registry, maxEventBytes: size });
       expect(sized.prepare([event], { now: NOW })).toHaveLength(1);
-      const over = createEventValidator({ registry: validator.registry, maxEventBytes: size - 1 });
+      const over = createEventValidator({ registry, maxEventBytes: size - 1 });
       expect(() => over.prepare([event], { now: NOW })).toThrow(EventValidationError);
       if (size > 300) expect(() => small.prepare([event], { now: NOW })).toThrow(EventValidationError);
     }),

@@ -303,7 +303,7 @@ describe('verified-token cache', () => {
     const server = new JwksServer();
     server.keys = [jwk(rsa.publicKey, 'k1', 'RS256')];
     const url = await server.start();
-    // cacheMaxAgeMs 0 would disable caching; with a JWKS whose keys vanish, only the cache can accept.
+    // The JWKS is fetched again on every lookup and its keys vanish: only the verified-token cache can accept.
     const v = createTokenVerifier({ jwt: { kind: 'jwks', url }, jwtIssuer: undefined, jwtAudience: undefined }, { jwksCooldownMs: 0, jwksMaxAgeMs: 0 });
     const token = await sign(rsa.privateKey, { alg: 'RS256', kid: 'k1' });
     const first = await v.verify(token);

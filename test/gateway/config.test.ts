@@ -48,7 +48,6 @@ describe('defaults', () => {
     expect(config).toEqual({
       port: 8080,
       host: '0.0.0.0',
-      production: false,
       redis: { mode: 'memory' },
       keyPrefix: 'sse',
       jwt: { kind: 'secret', secret: new TextEncoder().encode(SECRET) },
@@ -161,15 +160,13 @@ describe('numbers', () => {
   });
 });
 
-describe('HOST, NODE_ENV, issuer and audience', () => {
+describe('HOST, issuer and audience', () => {
   test('are taken as given', () => {
     expect(load({ HOST: '127.0.0.1', JWT_ISSUER: 'https://issuer.example', JWT_AUDIENCE: 'sse' })).toMatchObject({
       host: '127.0.0.1',
       jwtIssuer: 'https://issuer.example',
       jwtAudience: 'sse',
     });
-    expect(load({ NODE_ENV: 'production' }).production).toBe(true);
-    expect(load({ NODE_ENV: 'development' }).production).toBe(false);
   });
 });
 

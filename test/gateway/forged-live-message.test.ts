@@ -3,42 +3,29 @@
 // held, the channel reads history (where it is not), and it must then be dropped: delivered, its id
 // would become the channel's position and every real event after it would count as "already
 // delivered" on this gateway (found while fuzzing live bus messages).
-import { createPublisher, type Publisher } from '@sse-gateway/publisher';
-import { createKeyspace, envelopeBody, envelopeJson, type Keyspace } from '@sse-gateway/publisher/protocol';
-import type { Redis } from 'ioredis';
-import { startGateway, type TestGateway } from '../helpers/gateway';
-import { connectRedis, testRedisUrl, uniquePrefix } from '../helpers/redis';
+import { envelopeBody, envelopeJson } from '@sse-gateway/publisher/protocol';
+import { startRedisGateway, type RedisGateway } from '../helpers/redis-gateway';
 import { mintToken } from '../helpers/tokens';
 import { captureStream } from '../conformance/support/raw-stream';
 
 const CHANNEL = 'pending:forged';
-let gw: TestGateway;
-let keys: Keyspace;
-let redis: Redis;
-let sdk: Publisher;
+let rig: RedisGateway;
 
 beforeAll(async () => {
-  keys = createKeyspace(uniquePrefix('pendingforged'));
-  gw = await startGateway({ REDIS_URL: testRedisUrl(), REDIS_KEY_PREFIX: keys.prefix });
-  redis = connectRedis();
-  sdk = createPublisher({ redisUrl: testRedisUrl(), keyPrefix: keys.prefix });
+  rig = await startRedisGateway('pendingforged');
 });
 
-afterAll(async () => {
-  await sdk.close();
-  await redis.quit();
-  await gw.close();
-});
+afterAll(() => rig.close());
 
 test('a live message that was never stored does not silence the real events after it', async () => {
-  const stream = await captureStream(gw.url, `/v1/stream?channel=${CHANNEL}`, { authorization: `Bearer ${await mintToken({ subscribe: [CHANNEL] })}` });
+  const stream = await captureStream(rig.gw.url, `/v1/stream?channel=${CHANNEL}`, { authorization: `Bearer ${await mintToken({ subscribe: [CHANNEL] })}` });
   const log = (message: string) => ({ channel: CHANNEL, type: 'execution.log', data: { executionId: '1', level: 'info', message } });
   try {
-    await sdk.publish(log('first'));
+    await rig.sdk.publish(log('first'));
     await stream.waitForEvents(1);
     const forged = envelopeJson('9999999999999-0', envelopeBody(CHANNEL, 'execution.log', '2026-01-01T00:00:00.000Z', JSON.stringify(log('forged').data)));
-    await redis.publish(keys.liveChannel(CHANNEL), `5-5 ${forged}`);
-    for (const message of ['real 0', 'real 1', 'real 2']) await sdk.publish(log(message));
+    await rig.redis.publish(rig.keys.liveChannel(CHANNEL), `5-5 ${forged}`);
+    for (const message of ['real 0', 'real 1', 'real 2']) await rig.sdk.publish(log(message));
     await stream.waitForEvents(4, 5000);
     const messages = stream.parsed.events.map((event) => (JSON.parse(event.data) as { data: { message: string } }).data.message);
     expect(messages).toEqual(['first', 'real 0', 'real 1', 'real 2']);

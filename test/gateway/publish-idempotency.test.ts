@@ -1,6 +1,9 @@
 // POST /v1/publish with idempotency keys (per event, and the Idempotency-Key header for a single
 // event) and retained events, on the in-memory bus and on Redis, read back through the bus and
 // GET /v1/channels/{channel}/state.
+import type { ExecutionStatus } from '@sse-gateway/schemas';
+import type { PublishEvent } from '@sse-gateway/publisher';
+import { statusEvent, type EventExtras } from '../helpers/events';
 import { startGateway, type TestGateway } from '../helpers/gateway';
 import { testRedisUrl, uniquePrefix } from '../helpers/redis';
 import { httpJson, SseClient } from '../helpers/sse-client';
@@ -17,12 +20,7 @@ interface Accepted {
   duplicates: number[];
 }
 
-const status = (channel: string, state = 'running', extra: Record<string, unknown> = {}): Record<string, unknown> => ({
-  channel,
-  type: 'execution.status',
-  data: { executionId: channel, status: state },
-  ...extra,
-});
+const status = (channel: string, state: ExecutionStatus['status'] = 'running', extras: EventExtras = {}): PublishEvent => statusEvent(channel, channel, state, extras);
 
 describe.each(buses)('idempotent and retained HTTP publish on the %s', (_name, env) => {
   let gw: TestGateway;

@@ -2,6 +2,7 @@
 // Redis: every status the route answers with, what is stored, and what subscribers receive.
 import { request } from 'node:http';
 import { compareStreamIds } from '@sse-gateway/publisher/protocol';
+import { statusEvent } from '../helpers/events';
 import { startGateway, type TestGateway } from '../helpers/gateway';
 import { testRedisUrl, uniquePrefix } from '../helpers/redis';
 import { httpJson, SseClient } from '../helpers/sse-client';
@@ -52,11 +53,10 @@ describe.each(buses)('POST /v1/publish on the %s', (_name, env) => {
   }
 
   const stored = (channel: string): Promise<unknown[]> => gw.gateway.bus.history(channel, '0-0', 100);
-  const status = (channel: string, executionId = 'x'): unknown => ({ channel, type: 'execution.status', data: { executionId, status: 'running' } });
 
   test('202 for one event: its id, and subscribers receive it as an envelope', async () => {
     const client = await subscriber('execution:p1');
-    const { status: code, body } = await post(status('execution:p1', 'p1'));
+    const { status: code, body } = await post(statusEvent('execution:p1', 'p1'));
     expect(code).toBe(202);
     const { ids } = body as { ids: string[] };
     expect(ids).toHaveLength(1);
@@ -80,13 +80,13 @@ describe.each(buses)('POST /v1/publish on the %s', (_name, env) => {
 
   test('the published counter counts what was stored', async () => {
     const before = await publishedTotal(gw.url);
-    await post([status('execution:p3'), status('execution:p3')]);
+    await post([statusEvent('execution:p3'), statusEvent('execution:p3')]);
     expect(await publishedTotal(gw.url)).toBe(before + 2);
   });
 
   test('400 with every validation problem, and nothing of the batch is stored', async () => {
     const { status: code, body } = await post([
-      status('execution:p4'),
+      statusEvent('execution:p4'),
       { channel: 'execution:p4', type: 'execution.status', data: { executionId: 'p4', status: 'sleeping' } },
       // Covered by the token's execution:* (rights come first), but not a valid name.
       { channel: 'execution:bad channel', type: 'no.such.type', data: {} },
@@ -122,34 +122,34 @@ describe.each(buses)('POST /v1/publish on the %s', (_name, env) => {
   });
 
   test('401 without a token or with a bad one, with WWW-Authenticate and no token in the body', async () => {
-    const none = await httpJson(`${gw.url}/v1/publish`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(status('execution:p7')) });
+    const none = await httpJson(`${gw.url}/v1/publish`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(statusEvent('execution:p7')) });
     expect(none.status).toBe(401);
     expect(none.headers.get('www-authenticate')).toMatch(/^Bearer/);
     expect((none.body as ErrorBody).error.code).toBe('unauthorized');
     const forged = `${publishToken.slice(0, -4)}AAAA`;
-    const bad = await post(status('execution:p7'), { Authorization: `Bearer ${forged}` });
+    const bad = await post(statusEvent('execution:p7'), { Authorization: `Bearer ${forged}` });
     expect(bad.status).toBe(401);
     expect((bad.body as ErrorBody).error.code).toBe('invalid_token');
     expect(JSON.stringify(bad.body)).not.toContain(forged);
-    const expired = await post(status('execution:p7'), { Authorization: `Bearer ${await mintToken({ publish: ['*'], ttlS: -10 })}` });
+    const expired = await post(statusEvent('execution:p7'), { Authorization: `Bearer ${await mintToken({ publish: ['*'], ttlS: -10 })}` });
     expect(expired.status).toBe(401);
   });
 
   test('a token in the query string or a cookie does not publish (only the Authorization header)', async () => {
-    const query = await httpJson(`${gw.url}/v1/publish?access_token=${publishToken}`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(status('execution:p7')) });
+    const query = await httpJson(`${gw.url}/v1/publish?access_token=${publishToken}`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(statusEvent('execution:p7')) });
     expect(query.status).toBe(401);
-    const cookie = await httpJson(`${gw.url}/v1/publish`, { method: 'POST', headers: { 'Content-Type': 'application/json', Cookie: `sse_token=${publishToken}` }, body: JSON.stringify(status('execution:p7')) });
+    const cookie = await httpJson(`${gw.url}/v1/publish`, { method: 'POST', headers: { 'Content-Type': 'application/json', Cookie: `sse_token=${publishToken}` }, body: JSON.stringify(statusEvent('execution:p7')) });
     expect(cookie.status).toBe(401);
   });
 
   test('403 naming the first channel the token may not publish to; nothing is stored', async () => {
-    const { status: code, body } = await post([status('execution:p8'), status('crew:1'), status('crew:2')]);
+    const { status: code, body } = await post([statusEvent('execution:p8'), statusEvent('crew:1'), statusEvent('crew:2')]);
     expect(code).toBe(403);
     expect((body as ErrorBody).error.code).toBe('forbidden');
     expect((body as ErrorBody).error.message).toContain('crew:1');
     expect((body as ErrorBody).error.message).not.toContain('crew:2');
     expect(await stored('execution:p8')).toEqual([]);
-    const subscribeOnly = await post(status('execution:p8'), { Authorization: `Bearer ${await mintToken({ subscribe: ['*'] })}` });
+    const subscribeOnly = await post(statusEvent('execution:p8'), { Authorization: `Bearer ${await mintToken({ subscribe: ['*'] })}` });
     expect(subscribeOnly.status).toBe(403);
   });
 
@@ -171,14 +171,14 @@ describe.each(buses)('POST /v1/publish on the %s', (_name, env) => {
   });
 
   test('415 when the body is not declared as JSON, or is compressed', async () => {
-    const text = await post(status('execution:p10'), { 'Content-Type': 'text/plain' });
+    const text = await post(statusEvent('execution:p10'), { 'Content-Type': 'text/plain' });
     expect(text.status).toBe(415);
     expect((text.body as ErrorBody).error.code).toBe('unsupported_media_type');
     const form = await post('channel=execution:p10', { 'Content-Type': 'application/x-www-form-urlencoded' });
     expect(form.status).toBe(415);
-    const gzip = await post(status('execution:p10'), { 'Content-Encoding': 'gzip' });
+    const gzip = await post(statusEvent('execution:p10'), { 'Content-Encoding': 'gzip' });
     expect(gzip.status).toBe(415);
-    const withCharset = await post(status('execution:p10'), { 'Content-Type': 'application/json; charset=utf-8' });
+    const withCharset = await post(statusEvent('execution:p10'), { 'Content-Type': 'application/json; charset=utf-8' });
     expect(withCharset.status).toBe(202);
   });
 });

@@ -86,3 +86,21 @@ function stopChild(child: ChildProcess): Promise<void> {
     child.kill('SIGTERM');
   });
 }
+
+/**
+ * A cluster for the calling test file: started before its tests, stopped after them. The returned
+ * function gives it to a test (and says so when it did not start).
+ */
+export function clusterPerFile(): () => RedisClusterServer {
+  let cluster: RedisClusterServer | undefined;
+  beforeAll(async () => {
+    cluster = await startRedisCluster();
+  }, 60000); // three redis-server processes and the cluster's own handshake
+  afterAll(async () => {
+    await cluster?.dispose();
+  });
+  return () => {
+    if (cluster === undefined) throw new Error('the Redis Cluster did not start');
+    return cluster;
+  };
+}

@@ -1,10 +1,11 @@
 // The process around the gateway: start-up with and without configuration, and SIGTERM.
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { createEventValidator } from '@sse-gateway/publisher/protocol';
+import { LISTEN_BACKLOG } from '../../gateway/src/gateway';
 import { GATEWAY_MAIN, ROOT, spawnGateway, startGateway } from '../helpers/gateway';
 import { testRedisUrl, uniquePrefix } from '../helpers/redis';
 import { httpJson, rawStream, SseClient } from '../helpers/sse-client';
@@ -128,5 +129,19 @@ test('SIGTERM: not ready at once, streams ended, exit 0 within SHUTDOWN_GRACE_MS
   } finally {
     for (const stream of streams) stream.close();
     await gateway.kill('SIGKILL');
+  }
+});
+
+test('the gateway listens with a backlog for reconnect storms, not Node\'s 511 (capped by net.core.somaxconn)', async () => {
+  const gateway = await spawnGateway({});
+  try {
+    const somaxconn = Number(readFileSync('/proc/sys/net/core/somaxconn', 'utf8'));
+    // For a listening socket, ss shows its backlog in Send-Q.
+    const { stdout } = await run('ss', ['-ltnH', `sport = :${gateway.port}`]);
+    const backlog = Number(stdout.trim().split(/\s+/)[2]);
+    expect(backlog).toBe(Math.min(LISTEN_BACKLOG, somaxconn));
+    expect(backlog).toBeGreaterThan(511);
+  } finally {
+    await gateway.kill();
   }
 });

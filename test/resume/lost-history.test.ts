@@ -5,6 +5,7 @@
 // With healthy channels beside a dead one, the healthy ones resume exactly.
 import { createPublisher, type Publisher } from '@sse-gateway/publisher';
 import { createEventValidator, createKeyspace, type EventInput, type PreparedEvent } from '@sse-gateway/publisher/protocol';
+import { statusEvent } from '../helpers/events';
 import { startGateway, type TestGateway } from '../helpers/gateway';
 import { connectRedis, testRedisUrl, uniquePrefix } from '../helpers/redis';
 import { startRedisServer } from '../helpers/redis-server';
@@ -12,7 +13,7 @@ import { SseClient, type ReceivedEvent } from '../helpers/sse-client';
 import { mintToken } from '../helpers/tokens';
 import { waitFor } from '../helpers/wait-for';
 
-const status = (channel: string, value: 'running' | 'succeeded' = 'running'): EventInput => ({ channel, type: 'execution.status', data: { executionId: channel, status: value } });
+const status = (channel: string, value: 'running' | 'succeeded' = 'running'): EventInput => statusEvent(channel, channel, value);
 
 const validator = createEventValidator();
 /** Events for an in-memory gateway's bus, validated as the HTTP publish route does. */

@@ -3,6 +3,7 @@
 // cursor covers are not sent, and retained events the replay writes anyway come once, in order.
 import { createPublisher, type Publisher } from '@sse-gateway/publisher';
 import { createKeyspace, type EventInput } from '@sse-gateway/publisher/protocol';
+import { logEvent, progressEvent, statusEvent } from '../helpers/events';
 import { startGateway, type TestGateway } from '../helpers/gateway';
 import { connectRedis, testRedisUrl, uniquePrefix } from '../helpers/redis';
 import { SseClient, type ReceivedEvent } from '../helpers/sse-client';
@@ -11,14 +12,10 @@ import { waitFor } from '../helpers/wait-for';
 
 type Retained = EventInput & { retain?: boolean };
 
-const status = (channel: string, value: 'queued' | 'running' | 'succeeded', retain = true): Retained => ({
-  channel,
-  type: 'execution.status',
-  data: { executionId: channel, status: value },
-  retain,
-});
-const progress = (channel: string, step: number, retain = true): Retained => ({ channel, type: 'execution.progress', data: { executionId: channel, step }, retain });
-const log = (channel: string, message: string): Retained => ({ channel, type: 'execution.log', data: { executionId: channel, level: 'info', message } });
+// Retained unless said otherwise: what this file is about.
+const status = (channel: string, value: 'queued' | 'running' | 'succeeded', retain = true): Retained => statusEvent(channel, channel, value, { retain });
+const progress = (channel: string, step: number, retain = true): Retained => progressEvent(channel, step, { retain });
+const log = (channel: string, message: string): Retained => logEvent(channel, message);
 
 let prefix: string;
 let gw: TestGateway;

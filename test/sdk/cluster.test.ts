@@ -4,21 +4,13 @@ import { Cluster } from 'ioredis';
 import { createPublisher } from '@sse-gateway/publisher';
 import { createKeyspace, historyEntryOf } from '@sse-gateway/publisher/protocol';
 import { waitFor } from '../helpers/wait-for';
-import { startRedisCluster, type RedisClusterServer } from '../helpers/redis-cluster';
-import { statusEvent } from './support';
+import { clusterPerFile } from '../helpers/redis-cluster';
+import { statusEvent } from '../helpers/events';
 
-let cluster: RedisClusterServer;
-
-beforeAll(async () => {
-  cluster = await startRedisCluster();
-}, 60000);
-
-afterAll(async () => {
-  await cluster?.dispose();
-});
+const cluster = clusterPerFile();
 
 async function connect(enableAutoPipelining: boolean): Promise<Cluster> {
-  const client = new Cluster(cluster.nodes, { enableAutoPipelining });
+  const client = new Cluster(cluster().nodes, { enableAutoPipelining });
   await new Promise<void>((resolve, reject) => {
     client.once('ready', resolve);
     client.once('error', reject);
@@ -51,7 +43,7 @@ async function publishAcrossShards(client: Cluster, keyPrefix: string): Promise<
   expect(new Set(slots).size).toBeGreaterThan(1);
   for (const [i, c] of channels.entries()) expect(await client.cluster('KEYSLOT', keyspace.liveChannel(c))).toBe(slots[i]);
 
-  const subscriber = new Cluster(cluster.nodes, { shardedSubscribers: true });
+  const subscriber = new Cluster(cluster().nodes, { shardedSubscribers: true });
   const received = new Map<string, string[]>();
   subscriber.on('smessage', (live: string, message: string) => {
     received.set(live, [...(received.get(live) ?? []), message]);

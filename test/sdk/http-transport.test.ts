@@ -12,6 +12,7 @@ import {
   TransportError,
   type Publisher,
 } from '@sse-gateway/publisher';
+import { statusEvent } from '../helpers/events';
 import { startGateway, type TestGateway } from '../helpers/gateway';
 import { startRedisServer } from '../helpers/redis-server';
 import { testRedisUrl, uniquePrefix } from '../helpers/redis';
@@ -19,11 +20,6 @@ import { SseClient } from '../helpers/sse-client';
 import { mintToken } from '../helpers/tokens';
 import { waitFor } from '../helpers/wait-for';
 
-const status = (channel: string, executionId = 'x'): { channel: string; type: 'execution.status'; data: { executionId: string; status: 'running' } } => ({
-  channel,
-  type: 'execution.status',
-  data: { executionId, status: 'running' },
-});
 
 /** The rejection of `promise`, failing the test if it resolves. */
 async function rejection(promise: Promise<unknown>): Promise<Error> {
@@ -79,7 +75,7 @@ describe.each(buses)('the HTTP transport on a gateway with the %s', (_name, env)
     const client = new SseClient(gw.url, { channels: ['execution:h1'], token: await mintToken({ subscribe: ['execution:h1'] }) });
     clients.push(client);
     await client.waitForOpen();
-    const { id } = await publisher.publish(status('execution:h1', 'h1'));
+    const { id } = await publisher.publish(statusEvent('execution:h1', 'h1'));
     const { ids } = await publisher.publishMany([1, 2, 3].map((step) => ({ channel: 'execution:h1', type: 'execution.progress', data: { executionId: 'h1', step } })));
     expect(ids).toHaveLength(3);
     const received = await client.waitForEvents(4);
@@ -129,11 +125,11 @@ describe.each(buses)('the HTTP transport on a gateway with the %s', (_name, env)
 
   test('401 (a bad token) and 403 (no right on the channel) → PublishAuthError, without the token', async () => {
     const forged = `${token.slice(0, -4)}AAAA`;
-    const bad = await rejection(another({ token: forged }).publish(status('execution:h6')));
+    const bad = await rejection(another({ token: forged }).publish(statusEvent('execution:h6')));
     expect(bad).toBeInstanceOf(PublishAuthError);
     expect((bad as PublishAuthError).status).toBe(401);
     expectNoToken(bad, forged);
-    const forbidden = await rejection(publisher.publish(status('crew:h6')));
+    const forbidden = await rejection(publisher.publish(statusEvent('crew:h6')));
     expect(forbidden).toBeInstanceOf(PublishAuthError);
     expect((forbidden as PublishAuthError).status).toBe(403);
     expect(forbidden.message).toContain('crew:h6');
@@ -148,14 +144,14 @@ describe('the HTTP transport when the gateway cannot serve', () => {
     const token = await mintToken({ publish: ['*'] });
     const publisher = createPublisher({ gatewayUrl: gw.url, token });
     try {
-      await publisher.publish(status('execution:d1'));
+      await publisher.publish(statusEvent('execution:d1'));
       await redis.stop();
-      const error = await rejection(publisher.publish(status('execution:d1')));
+      const error = await rejection(publisher.publish(statusEvent('execution:d1')));
       expect(error).toBeInstanceOf(TransportError);
       expect(error.message).toContain('503');
       expectNoToken(error, token);
       await redis.start();
-      await waitFor(() => publisher.publish(status('execution:d1')).then(() => true, () => false), { timeoutMs: 15000, intervalMs: 100, message: 'a publish to succeed after Redis is back' });
+      await waitFor(() => publisher.publish(statusEvent('execution:d1')).then(() => true, () => false), { timeoutMs: 15000, intervalMs: 100, message: 'a publish to succeed after Redis is back' });
     } finally {
       await publisher.close();
       await gw.close();
@@ -182,7 +178,7 @@ describe('the HTTP transport when the gateway cannot serve', () => {
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     const publisher = createPublisher({ gatewayUrl: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, token: 't' });
     try {
-      expect(await publisher.publish(status('execution:r1'))).toEqual({ id: '1-0', duplicate: false });
+      expect(await publisher.publish(statusEvent('execution:r1'))).toEqual({ id: '1-0', duplicate: false });
       expect(bodies).toHaveLength(2);
       expect(bodies[1]).toBe(bodies[0]);
       // An automatic key, asked to be remembered only as long as the publisher's automatic keys are.
@@ -191,7 +187,7 @@ describe('the HTTP transport when the gateway cannot serve', () => {
         idempotencyTtlS: 600,
       });
       // 404: an answer that will not change.
-      const error = await rejection(publisher.publish(status('execution:r2')));
+      const error = await rejection(publisher.publish(statusEvent('execution:r2')));
       expect(error).toBeInstanceOf(TransportError);
       expect(bodies).toHaveLength(3);
     } finally {

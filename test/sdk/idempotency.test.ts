@@ -7,8 +7,8 @@ import { createPublisher, PublishTimeoutError, type Publisher } from '@sse-gatew
 import { createKeyspace, historyEntryOf, type HistoryEntry } from '@sse-gateway/publisher/protocol';
 import { statusEvent } from '../helpers/events';
 import { connectRedis, testRedisUrl, uniquePrefix } from '../helpers/redis';
-import { startRedisCluster, type RedisClusterServer } from '../helpers/redis-cluster';
-import { startRedisServer, type RedisServer } from '../helpers/redis-server';
+import { clusterPerFile, type RedisClusterServer } from '../helpers/redis-cluster';
+import { startPrivateRedis, type PrivateRedis } from '../helpers/private-redis';
 import { waitFor } from '../helpers/wait-for';
 
 /** What a test needs of a deployment: a publisher on it, its history, and its live messages. */
@@ -67,19 +67,11 @@ function redisCluster(server: RedisClusterServer): Deployment {
   };
 }
 
-let cluster: RedisClusterServer | undefined;
-
-beforeAll(async () => {
-  cluster = await startRedisCluster();
-}, 60000);
-
-afterAll(async () => {
-  await cluster?.dispose();
-});
+const cluster = clusterPerFile();
 
 describe.each([
   ['a single Redis', (): Deployment => singleRedis()],
-  ['Redis Cluster', (): Deployment => redisCluster(cluster as RedisClusterServer)],
+  ['Redis Cluster', (): Deployment => redisCluster(cluster())],
 ])('idempotency keys on %s', (_name, deploy) => {
   let deployment: Deployment;
   beforeAll(() => {
@@ -149,27 +141,24 @@ describe.each([
 });
 
 describe('a lost reply or a lost connection, on a private Redis', () => {
-  let server: RedisServer;
+  let redis: PrivateRedis;
   let admin: Redis;
 
   beforeAll(async () => {
-    server = await startRedisServer();
-    admin = connectRedis(server.url);
+    redis = await startPrivateRedis();
+    ({ admin } = redis);
   });
 
-  afterAll(async () => {
-    await admin.quit();
-    await server.dispose();
-  });
+  afterAll(() => redis.close());
 
   async function scriptCalls(): Promise<number> {
-    const info = await admin.info('commandstats');
-    return Number(/^cmdstat_evalsha:calls=(\d+)/m.exec(info)?.[1] ?? 0) + Number(/^cmdstat_eval:calls=(\d+)/m.exec(info)?.[1] ?? 0);
+    const calls = await redis.commandCalls();
+    return (calls['evalsha'] ?? 0) + (calls['eval'] ?? 0);
   }
 
   test('Redis answers after the attempt timed out (CLIENT PAUSE): retried with the same key, stored exactly once', async () => {
     const keyPrefix = uniquePrefix('paused');
-    const publisher = createPublisher({ redisUrl: server.url, keyPrefix, timeoutMs: 3000, retries: 2 });
+    const publisher = createPublisher({ redisUrl: redis.url, keyPrefix, timeoutMs: 3000, retries: 2 });
     try {
       await publisher.publish(statusEvent('warm-up')); // connected, script loaded
       await admin.config('RESETSTAT');
@@ -187,7 +176,7 @@ describe('a lost reply or a lost connection, on a private Redis', () => {
 
   test('the connection is killed while the publish waits: retried on a new connection, stored exactly once', async () => {
     const keyPrefix = uniquePrefix('killed');
-    const publisher = createPublisher({ redisUrl: server.url, keyPrefix, timeoutMs: 4000 });
+    const publisher = createPublisher({ redisUrl: redis.url, keyPrefix, timeoutMs: 4000 });
     try {
       await publisher.publish(statusEvent('warm-up'));
       await admin.client('PAUSE', 1000, 'WRITE');
@@ -209,7 +198,7 @@ describe('a lost reply or a lost connection, on a private Redis', () => {
 
   test('control: without keys nothing is retried, and a timed-out publish is stored after it was reported failed', async () => {
     const keyPrefix = uniquePrefix('unkeyed');
-    const publisher = createPublisher({ redisUrl: server.url, keyPrefix, timeoutMs: 500, automaticIdempotencyKeys: false });
+    const publisher = createPublisher({ redisUrl: redis.url, keyPrefix, timeoutMs: 500, automaticIdempotencyKeys: false });
     try {
       await publisher.publish(statusEvent('warm-up'));
       await admin.config('RESETSTAT');

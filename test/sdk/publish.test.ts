@@ -6,7 +6,8 @@ import { compareStreamIds, createKeyspace } from '@sse-gateway/publisher/protoco
 import type { Redis } from 'ioredis';
 import { connectRedis, testRedisUrl, uniquePrefix } from '../helpers/redis';
 import { waitFor } from '../helpers/wait-for';
-import { keysUnder, listenLive, readHistory, statusEvent } from './support';
+import { statusEvent } from '../helpers/events';
+import { keysUnder, listenLive, readHistory } from './support';
 
 const validateEnvelope = compileEnvelopeValidator();
 let redis: Redis;

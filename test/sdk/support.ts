@@ -1,8 +1,6 @@
 // Shared by the SDK tests: a raw ioredis subscriber on a channel's live pub/sub channel, and small
 // readers of a channel's history stream. Raw ioredis on purpose: the tests check the wire format.
 import type { Redis } from 'ioredis';
-import type { ExecutionStatus } from '@sse-gateway/schemas';
-import type { PublishEvent } from '@sse-gateway/publisher';
 import { createKeyspace, historyEntryOf, type HistoryEntry } from '@sse-gateway/publisher/protocol';
 import { connectRedis } from '../helpers/redis';
 import { waitFor } from '../helpers/wait-for';
@@ -70,7 +68,3 @@ export async function clearKeys(redis: Redis, keyPrefix: string): Promise<void> 
   if (keys.length > 0) await redis.del(...keys);
 }
 
-/** A valid `execution.status` event. */
-export function statusEvent(channel: string, executionId: string, status: ExecutionStatus['status'] = 'running'): PublishEvent<'execution.status'> {
-  return { channel, type: 'execution.status', data: { executionId, status } };
-}

@@ -7,7 +7,8 @@ import { createPublisher, EventValidationError, type AnyPublishEvent, type Publi
 import type { ValidationProblem } from '@sse-gateway/schemas';
 import type { Redis } from 'ioredis';
 import { connectRedis, testRedisUrl, uniquePrefix } from '../helpers/redis';
-import { clearKeys, keysUnder, listenLive, statusEvent, type LiveListener } from './support';
+import { statusEvent } from '../helpers/events';
+import { clearKeys, keysUnder, listenLive, type LiveListener } from './support';
 
 const keyPrefix = uniquePrefix('validation');
 const extraTypes = mkdtempSync(join(tmpdir(), 'sse-extra-types-'));

@@ -20,7 +20,7 @@ const EC_CURVE_ALGORITHMS: Readonly<Record<string, string>> = {
 };
 
 /** RSA keys shorter than this are refused: 2048 bits is the floor of RFC 7518 §3.3. */
-export const MIN_RSA_BITS = 2048;
+const MIN_RSA_BITS = 2048;
 
 /**
  * The algorithms a public key verifies, or a reason it cannot be used.

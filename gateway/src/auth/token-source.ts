@@ -4,7 +4,7 @@
 import type { IncomingHttpHeaders } from 'node:http';
 
 export const TOKEN_COOKIE = 'sse_token';
-export const TOKEN_QUERY_PARAMETER = 'access_token';
+const TOKEN_QUERY_PARAMETER = 'access_token';
 
 export function readToken(headers: IncomingHttpHeaders, query: URLSearchParams): string | undefined {
   return fromAuthorization(headers.authorization) ?? fromCookie(headers.cookie) ?? nonEmpty(query.get(TOKEN_QUERY_PARAMETER));

@@ -16,18 +16,19 @@ export interface TokenVerifier {
   close(): void;
 }
 
-export interface TokenVerifierOptions {
+interface TokenVerifierOptions {
   /** Verified tokens remembered. @default 10000 */
   cacheSize?: number;
-  /** Longest a verification is remembered, even for a token with a later `exp`. @default 300000 */
-  cacheMaxAgeMs?: number;
   /** After a JWKS fetch, tokens with an unknown `kid` trigger no new fetch for this long. @default 30000 */
   jwksCooldownMs?: number;
   /** A JWKS older than this is fetched again. @default 600000 */
   jwksMaxAgeMs?: number;
-  /** @default 5000 */
-  jwksTimeoutMs?: number;
 }
+
+/** Longest a verification is remembered, even for a token with a later `exp`. */
+const CACHE_MAX_AGE_MS = 300000;
+/** Longest wait for the JWKS endpoint's answer. */
+const JWKS_TIMEOUT_MS = 5000;
 
 /** Longer than any sane JWT; refused before parsing so a huge value costs nothing. */
 const MAX_TOKEN_LENGTH = 8192;
@@ -56,7 +57,7 @@ export function createTokenVerifier(
     ...(config.jwtIssuer === undefined ? {} : { issuer: config.jwtIssuer }),
     ...(config.jwtAudience === undefined ? {} : { audience: config.jwtAudience }),
   };
-  const cache = new VerifiedTokenCache(options.cacheSize ?? 10000, options.cacheMaxAgeMs ?? 300000);
+  const cache = new VerifiedTokenCache(options.cacheSize ?? 10000, CACHE_MAX_AGE_MS);
   // Concurrent connects with the same token share one verification.
   const inFlight = new Map<string, Promise<Claims>>();
 
@@ -126,7 +127,7 @@ function jwksKey(url: URL, options: TokenVerifierOptions): JWTVerifyGetKey {
   const remote = createRemoteJWKSet(url, {
     cooldownDuration: options.jwksCooldownMs ?? 30000,
     cacheMaxAge: options.jwksMaxAgeMs ?? 600000,
-    timeoutDuration: options.jwksTimeoutMs ?? 5000,
+    timeoutDuration: JWKS_TIMEOUT_MS,
   });
   return async (header, token) => {
     try {

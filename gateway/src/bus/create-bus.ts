@@ -4,9 +4,9 @@ import type { Bus } from './bus';
 import { MemoryBus } from './memory-bus';
 import { RedisBus } from './redis-bus';
 
-export type BusSettings = Pick<Config, 'redis' | 'keyPrefix' | 'historyMaxLen' | 'historyTtlS' | 'idempotencyTtlS' | 'stateTtlS'>;
+type BusSettings = Pick<Config, 'redis' | 'keyPrefix' | 'historyMaxLen' | 'historyTtlS' | 'idempotencyTtlS' | 'stateTtlS'>;
 
-export interface BusExtras {
+interface BusExtras {
   /** Connection errors and errors thrown by live handlers (for the log). */
   onError?: (error: Error) => void;
 }

@@ -43,11 +43,6 @@ export class LiveSubscriptions {
     return this.synced && this.link.ready;
   }
 
-  /** Live channels currently wanted (for diagnostics and tests). */
-  get channels(): string[] {
-    return [...this.wanted.keys()];
-  }
-
   /** Resolves once Redis confirmed it; on failure the channel is no longer wanted. */
   async subscribe(channel: string, handler: LiveHandler): Promise<void> {
     const request = ++this.requests;

@@ -15,7 +15,7 @@ import { RememberedKeys } from './remembered-keys';
 import { RetainedState } from './retained-state';
 
 /** Idempotency keys the in-memory bus remembers at most (~200 bytes each); the oldest go first. */
-export const MEMORY_BUS_MAX_KEYS = 100000;
+const MEMORY_BUS_MAX_KEYS = 100000;
 
 export interface MemoryBusOptions {
   /** Entries kept per channel (`HISTORY_MAXLEN`), trimmed exactly. */

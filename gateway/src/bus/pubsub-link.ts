@@ -3,7 +3,7 @@
 // always passed explicitly (never a pattern: ioredis 6.0.0 crashes on a bare PUNSUBSCRIBE).
 import type { Cluster, Redis } from 'ioredis';
 
-export type MessageListener = (channel: Buffer, message: Buffer) => void;
+type MessageListener = (channel: Buffer, message: Buffer) => void;
 
 export interface PubSubLink {
   /** Able to take (un)subscribe commands now. */
@@ -17,7 +17,6 @@ export interface PubSubLink {
   onUp(listener: () => void): void;
   /** Raw Buffers, never decoded here. */
   onMessage(listener: MessageListener): void;
-  close(): Promise<void>;
 }
 
 export function standaloneLink(redis: Redis): PubSubLink {
@@ -30,7 +29,6 @@ export function standaloneLink(redis: Redis): PubSubLink {
     onLost: (listener) => void redis.on('close', listener),
     onUp: (listener) => void redis.on('ready', listener),
     onMessage: (listener) => void redis.on('messageBuffer', listener),
-    close: () => closeClient(redis),
   };
 }
 
@@ -51,7 +49,6 @@ export function clusterLink(cluster: Cluster): PubSubLink {
       for (const event of ['ready', 'subscribersReady']) cluster.on(event, listener);
     },
     onMessage: (listener) => void cluster.on('smessageBuffer', listener),
-    close: () => closeClient(cluster),
   };
 }
 

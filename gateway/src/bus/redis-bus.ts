@@ -22,7 +22,7 @@ import type { RedisSetting } from '../config';
 import { LiveSubscriptions } from './live-subscriptions';
 import { closeClient, clusterLink, standaloneLink, type PubSubLink } from './pubsub-link';
 
-export type RedisTarget = Exclude<RedisSetting, { mode: 'memory' }>;
+type RedisTarget = Exclude<RedisSetting, { mode: 'memory' }>;
 
 export interface RedisBusOptions {
   /** Prefix of every key and pub/sub channel. @default 'sse' */
@@ -37,8 +37,6 @@ export interface RedisBusOptions {
   stateTtlS?: number;
   /** A command without an answer after this long is rejected. @default 5000 */
   commandTimeoutMs?: number;
-  /** Longest pause between reconnection attempts. @default 2000 */
-  maxReconnectDelayMs?: number;
   /** Connection errors and errors thrown by live handlers; they never reach the process. */
   onError?: (error: Error) => void;
 }
@@ -49,6 +47,8 @@ type Client = Redis | Cluster;
 const DISCONNECT_TIMEOUT_MS = 200;
 /** Default of `commandTimeoutMs`. */
 const COMMAND_TIMEOUT_MS = 5000;
+/** Longest pause between reconnection attempts. */
+const MAX_RECONNECT_DELAY_MS = 2000;
 
 export class RedisBus implements Bus {
   readonly description: string;
@@ -154,11 +154,9 @@ export class RedisBus implements Bus {
     for (const listener of this.listeners) listener(connected);
   }
 
-  /** Reconnect forever, backing off to at most `maxReconnectDelayMs`. */
-  private retryDelay = (attempt: number): number => {
-    const cap = this.options.maxReconnectDelayMs ?? 2000;
-    return Math.min(50 * 2 ** Math.min(attempt - 1, 16), cap) + Math.floor(Math.random() * 100);
-  };
+  /** Reconnect forever, backing off to at most MAX_RECONNECT_DELAY_MS. */
+  private retryDelay = (attempt: number): number =>
+    Math.min(50 * 2 ** Math.min(attempt - 1, 16), MAX_RECONNECT_DELAY_MS) + Math.floor(Math.random() * 100);
 
   private baseOptions(): RedisOptions {
     // disconnectTimeout: ioredis arms it even when close() finds the socket already gone.

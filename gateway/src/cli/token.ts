@@ -29,7 +29,7 @@ class UsageError extends Error {}
 const UNIT_SECONDS: Readonly<Record<string, number>> = { s: 1, m: 60, h: 3600, d: 86400 };
 
 /** `30s`, `15m`, `1h`, `7d` or plain seconds, in seconds. */
-export function parseTtl(value: string): number {
+function parseTtl(value: string): number {
   const match = /^(\d+)([smhd]?)$/.exec(value.trim());
   const seconds = match ? Number(match[1]) * (UNIT_SECONDS[match[2] || 's'] ?? 1) : Number.NaN;
   if (!Number.isSafeInteger(seconds) || seconds <= 0) throw new UsageError(`--ttl must be a positive duration like 30s, 15m, 1h or 7d, got ${JSON.stringify(value)}`);
@@ -66,7 +66,7 @@ function signingSecret(env: NodeJS.ProcessEnv, note: (line: string) => void): Ui
 }
 
 /** The token for `argv`, or undefined for --help. `note` receives remarks for stderr. */
-export async function mintToken(argv: string[], env: NodeJS.ProcessEnv, note: (line: string) => void = () => {}): Promise<string | undefined> {
+async function mintToken(argv: string[], env: NodeJS.ProcessEnv, note: (line: string) => void = () => {}): Promise<string | undefined> {
   const { values } = parseArgs({
     args: argv,
     options: {

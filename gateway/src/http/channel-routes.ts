@@ -15,16 +15,16 @@ import { GatewayError } from '../errors';
 import { EARLIEST } from '../sse/cursor';
 import { clipped } from './problem-list';
 
-export const CHANNELS_PATH = '/v1/channels';
+const CHANNELS_PATH = '/v1/channels';
 /** Events per history page when `limit` is not given, and the most a page may ask for. */
-export const DEFAULT_PAGE_EVENTS = 100;
-export const MAX_PAGE_EVENTS = 1000;
+const DEFAULT_PAGE_EVENTS = 100;
+const MAX_PAGE_EVENTS = 1000;
 /** A page stops growing once its envelopes pass this many bytes (then `next` says where to go on). */
-export const MAX_PAGE_BYTES = 1024 * 1024;
+const MAX_PAGE_BYTES = 1024 * 1024;
 /** History entries read from the bus at a time: what a request holds is bounded by it, not by `limit`. */
 const READ_CHUNK = 100;
 
-export interface ChannelRouteSettings {
+interface ChannelRouteSettings {
   bus: Bus;
   verifier: TokenVerifier;
 }
@@ -58,7 +58,7 @@ async function readableChannel(ctx: Context, verifier: TokenVerifier): Promise<s
 }
 
 /** `after`: absent, empty or `earliest` → from the oldest retained event; else an event id (exclusive). */
-export function afterParameter(value: string | string[] | undefined): string {
+function afterParameter(value: string | string[] | undefined): string {
   if (Array.isArray(value)) throw new GatewayError('bad_request', 'give `after` once');
   if (value === undefined || value === '' || value === EARLIEST) return ZERO_ID;
   if (parseStreamId(value) === undefined) {
@@ -68,7 +68,7 @@ export function afterParameter(value: string | string[] | undefined): string {
 }
 
 /** `limit`: a positive integer, capped at MAX_PAGE_EVENTS; DEFAULT_PAGE_EVENTS when absent. */
-export function limitParameter(value: string | string[] | undefined): number {
+function limitParameter(value: string | string[] | undefined): number {
   if (Array.isArray(value)) throw new GatewayError('bad_request', 'give `limit` once');
   if (value === undefined || value === '') return DEFAULT_PAGE_EVENTS;
   const limit = /^\d{1,9}$/.test(value) ? Number(value) : 0;

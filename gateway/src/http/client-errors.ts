@@ -3,9 +3,8 @@
 // Node's own answers carry no body; these are the catalogue's JSON errors, written on the raw
 // socket (there is no response object yet, or the route has not answered), then the socket closes.
 import type { Socket } from 'node:net';
-import { errorResponse, GatewayError } from '../errors';
-
-const REASONS: Record<number, string> = { 400: 'Bad Request', 408: 'Request Timeout', 431: 'Request Header Fields Too Large' };
+import { GatewayError } from '../errors';
+import { errorAnswer } from './raw-response';
 
 /** The response in flight on a socket: Node's own field, read as its default clientError handler does. */
 type HttpSocket = Socket & { _httpMessage?: { headersSent: boolean } | null };
@@ -14,7 +13,7 @@ type HttpSocket = Socket & { _httpMessage?: { headersSent: boolean } | null };
 export function answerClientError(error: NodeJS.ErrnoException, socket: HttpSocket): void {
   // An answer (or a stream) already started on this socket: writing more would corrupt it, so
   // only the socket is left to close. An earlier answer on a kept-alive socket does not count.
-  if (socket.writable && socket._httpMessage?.headersSent !== true) socket.write(rawResponse(gatewayErrorFor(error)));
+  if (socket.writable && socket._httpMessage?.headersSent !== true) socket.write(errorAnswer(gatewayErrorFor(error), {}, false).bytes);
   socket.destroy();
 }
 
@@ -27,12 +26,4 @@ function gatewayErrorFor(error: NodeJS.ErrnoException): GatewayError {
     default:
       return new GatewayError('bad_request', 'the request is not valid HTTP/1.1');
   }
-}
-
-function rawResponse(error: GatewayError): string {
-  const { status, headers, body } = errorResponse(error);
-  const json = JSON.stringify(body);
-  const lines = [`HTTP/1.1 ${status} ${REASONS[status] ?? 'Error'}`, 'Content-Type: application/json; charset=utf-8', `Content-Length: ${Buffer.byteLength(json)}`, 'Connection: close'];
-  for (const [name, value] of Object.entries(headers)) if (name.toLowerCase() !== 'connection') lines.push(`${name}: ${value}`);
-  return `${lines.join('\r\n')}\r\n\r\n${json}`;
 }

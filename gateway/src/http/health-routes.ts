@@ -1,7 +1,7 @@
 import type Router from '@koa/router';
 import type { Metrics } from '../metrics';
 
-export interface HealthDeps {
+interface HealthDeps {
   metrics: Metrics;
   /** Bus connected and not draining. */
   isReady: () => boolean;

@@ -4,7 +4,7 @@
 import type { ValidationProblem } from '@sse-gateway/publisher';
 import { clip } from '@sse-gateway/publisher/protocol';
 
-export const MAX_PROBLEMS = 100;
+const MAX_PROBLEMS = 100;
 const MAX_CHARS = 200;
 
 export function problemList(problems: readonly ValidationProblem[]): { errors: ValidationProblem[]; more: number } {

@@ -18,9 +18,9 @@ import type { Metrics } from '../metrics';
 import { clipped, problemList } from './problem-list';
 import { readBody, refuseBody } from './read-body';
 
-export const PUBLISH_PATH = '/v1/publish';
+const PUBLISH_PATH = '/v1/publish';
 
-export interface PublishDeps {
+interface PublishDeps {
   bus: Bus;
   verifier: TokenVerifier;
   metrics: Metrics;
@@ -31,7 +31,7 @@ export interface PublishDeps {
   idempotencyTtlS: number;
 }
 
-export interface PublishRouteSettings {
+interface PublishRouteSettings {
   bus: Bus;
   verifier: TokenVerifier;
   metrics: Metrics;
@@ -50,7 +50,7 @@ export function publishRoutes(router: Router, settings: PublishRouteSettings): v
   router.post(PUBLISH_PATH, publishRoute({ bus, verifier, metrics, validator, maxBodyBytes: publishMaxBytes, idempotencyTtlS }));
 }
 
-export function publishRoute(deps: PublishDeps): (ctx: Context) => Promise<void> {
+function publishRoute(deps: PublishDeps): (ctx: Context) => Promise<void> {
   return async (ctx) => {
     // A stranger's body, or one from a token that may publish nowhere, costs nothing: not read.
     const claims = await admit(ctx, deps.verifier).catch((error: unknown) => {

@@ -1,24 +1,26 @@
-// GET /v1/stream: read the request, verify the token, and hand the stream to the hub. Served by
-// node:http straight, not through Koa: a Koa context lives as long as its response, and a stream's
-// response lives for hours (its context, middleware closures and listeners cost ~5 KB per idle
-// connection and time per connect). The connection watches its socket from here on, before the
-// first await, so a client that hangs up at any point is seen.
+// GET /v1/stream: read the request, verify the token, and hand the stream to the hub. Most stream
+// requests are read by the gateway itself (stream-acceptor.ts) and served on their raw socket; one
+// that arrives on a connection node:http already owns (a browser reusing a kept-alive connection)
+// is served through node:http's response. Both go through `open` below, and neither touches Koa:
+// a Koa context would live as long as the stream.
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
 import { allows } from '../auth/channel-patterns';
+import type { Claims } from '../auth/claims';
 import { readToken } from '../auth/token-source';
 import type { TokenVerifier } from '../auth/token-verifier';
-import { errorResponse, GatewayError } from '../errors';
-import type { Claims } from '../auth/claims';
+import { GatewayError } from '../errors';
 import type { Hub } from '../hub/hub';
 import type { Resume } from '../hub/subscription';
 import type { Logger } from '../logger';
-import { Connection } from '../sse/connection';
+import { ResponseConnection, SocketConnection, type Connection, type ConnectionInit } from '../sse/connection';
 import type { HeartbeatClock } from '../sse/heartbeat';
 import type { WriteBatcher } from '../sse/write-batcher';
 import type { CorsPolicy } from './cors';
+import type { RequestHead } from './request-head';
 import { requestedChannels, requestedResume, requestedState } from './stream-request';
 
-export interface StreamDeps {
+interface StreamDeps {
   hub: Hub;
   verifier: TokenVerifier;
   logger: Logger;
@@ -27,82 +29,94 @@ export interface StreamDeps {
   maxChannelsPerConnection: number;
   clientBufferBytes: number;
   cors: CorsPolicy | undefined;
+  /** Gives a socket to node:http for its next request (stream-acceptor.ts). */
+  handOver: (socket: Socket) => void;
 }
 
-export const STREAM_HEADERS = {
-  'Content-Type': 'text/event-stream; charset=utf-8',
-  'Cache-Control': 'no-cache, no-transform',
-  Connection: 'keep-alive',
-  'X-Accel-Buffering': 'no',
-} as const;
+/** What a stream request says, however it was read. */
+interface StreamRequestHead {
+  target: string;
+  authorization: string | undefined;
+  cookie: string | undefined;
+  lastEventId: string | undefined;
+  origin: string | undefined;
+}
 
 const STREAM_PATH = '/v1/stream';
 
-/** True for the requests `streamRoute` serves. */
+/** True for the requests node:http must pass to `streamRoute`'s `fromResponse`. */
 export function isStreamRequest(req: IncomingMessage): boolean {
   const url = req.url ?? '';
   return req.method === 'GET' && (url === STREAM_PATH || url.startsWith(`${STREAM_PATH}?`));
 }
 
-export function streamRoute(deps: StreamDeps): (req: IncomingMessage, res: ServerResponse) => Promise<void> {
-  async function open(req: IncomingMessage, res: ServerResponse, cors: Record<string, string>): Promise<void> {
+interface StreamRoute {
+  /** A stream request the gateway read from its socket. */
+  fromSocket(socket: Socket, head: RequestHead): Promise<void>;
+  /** A stream request node:http read, on a connection it owns. */
+  fromResponse(req: IncomingMessage, res: ServerResponse): Promise<void>;
+}
+
+export function streamRoute(deps: StreamDeps): StreamRoute {
+  const init = (socket: Socket): ConnectionInit => ({ socket, bufferLimit: deps.clientBufferBytes, batcher: deps.batcher, clock: deps.clock });
+
+  async function open(head: StreamRequestHead, connection: Connection, cors: Record<string, string>): Promise<void> {
     if (deps.hub.draining) throw new GatewayError('draining', 'this gateway is shutting down; reconnect to another');
-    const query = new URLSearchParams((req.url ?? '').slice(STREAM_PATH.length + 1));
+    const query = new URLSearchParams(head.target.slice(STREAM_PATH.length + 1));
     const channels = requestedChannels(query, deps.maxChannelsPerConnection);
-    const token = readToken(req.headers, query);
+    const token = readToken({ authorization: head.authorization, cookie: head.cookie }, query);
     if (token === undefined) throw new GatewayError('unauthorized', 'a bearer token is required (Authorization header, sse_token cookie or access_token parameter)');
-    const connection = new Connection({ res, bufferLimit: deps.clientBufferBytes, batcher: deps.batcher, clock: deps.clock });
-    let claims: Claims;
-    try {
-      claims = await deps.verifier.verify(token);
-    } catch (error) {
-      connection.detach();
-      throw error;
-    }
+    const claims: Claims = await deps.verifier.verify(token);
     if (connection.closed) return; // the client left while its token was checked: nothing was taken
-    let resume: Resume;
-    let state: boolean;
-    try {
-      const denied = channels.find((channel) => !allows(claims.subscribe, channel));
-      if (denied !== undefined) throw new GatewayError('forbidden', `the token may not subscribe to channel ${denied}`);
-      resume = requestedResume(req.headers['last-event-id'] || undefined, query);
-      state = requestedState(query);
-    } catch (error) {
-      connection.detach();
-      throw error;
-    }
-    forgetRequestDetails(req);
-    await deps.hub.attach(connection, {
-      subject: claims.subject,
-      channels,
-      resume,
-      state,
-      expiresAt: claims.expiresAt,
-      headers: { ...STREAM_HEADERS, ...cors },
-    });
+    const denied = channels.find((channel) => !allows(claims.subscribe, channel));
+    if (denied !== undefined) throw new GatewayError('forbidden', `the token may not subscribe to channel ${denied}`);
+    const resume: Resume = requestedResume(head.lastEventId, query);
+    const state = requestedState(query);
+    await deps.hub.attach(connection, { subject: claims.subject, channels, resume, state, expiresAt: claims.expiresAt, headers: cors });
   }
 
-  return async (req, res) => {
-    const cors = deps.cors?.corsHeaders(req.headers.origin) ?? {};
+  async function serve(head: StreamRequestHead, connection: Connection): Promise<void> {
+    const cors = deps.cors?.corsHeaders(head.origin) ?? {};
     try {
-      await open(req, res, cors);
+      await open(head, connection, cors);
     } catch (error) {
-      if (res.headersSent || res.destroyed) return;
-      const { status, headers, body } = errorResponse(error);
+      // Errors come before the response starts (the hub answers for itself after that).
       if (!(error instanceof GatewayError)) {
         // The path only: the query string may carry an access token.
         deps.logger.error('stream request failed', { path: STREAM_PATH, error: (error as Error).stack ?? String(error) });
       }
-      res.writeHead(status, { ...headers, ...cors, 'Content-Type': 'application/json; charset=utf-8' });
-      res.end(JSON.stringify(body));
+      if (connection.closed && !connection.detached) return; // the client is gone: nobody to answer
+      connection.detach();
+      connection.answer(error, cors);
     }
+  }
+
+  return {
+    fromSocket(socket, head) {
+      return serve(head, new SocketConnection({ ...init(socket), http10: head.http10, keepAlive: head.keepAlive, handOver: deps.handOver }));
+    },
+    fromResponse(req, res) {
+      const head: StreamRequestHead = {
+        target: req.url ?? STREAM_PATH,
+        authorization: req.headers.authorization,
+        cookie: req.headers.cookie,
+        lastEventId: firstOf(req.headers['last-event-id']),
+        origin: req.headers.origin,
+      };
+      forgetRequestDetails(req);
+      return serve(head, new ResponseConnection(init(req.socket), res));
+    },
   };
+}
+
+function firstOf(value: string | string[] | undefined): string | undefined {
+  return (Array.isArray(value) ? value[0] : value) || undefined;
 }
 
 /**
  * Node keeps a request object until its response ends: for a stream, hours. Its headers and URL
- * carry the bearer token and are no longer needed once the request is read, so they are dropped
- * (less memory per idle connection, and no token lingering in the heap).
+ * carry the bearer token and are no longer needed once read, so they are dropped (no token
+ * lingering in the heap).
  */
 function forgetRequestDetails(req: IncomingMessage): void {
   req.headers = {};

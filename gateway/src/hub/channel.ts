@@ -18,13 +18,14 @@ import type { FairQuota } from './fair-quota';
  * - `starting`: subscribing and reading the stream's head; live messages are held.
  * - `live`: live messages are delivered as they come.
  * - `catching-up`: reading history after the last delivered id; live messages are held.
- * - `stale`: catching up, and asked to read once more when done (the bus reconnected meanwhile).
+ * - `stale`: catching up, and asked to read once more when done (the bus reconnected meanwhile,
+ *   or held messages overflowed MAX_HELD_BYTES and were dropped).
  * - `waiting`: a catch-up failed; holding, and trying again after a pause.
  * - `closed`: nobody wants the channel any more.
  */
-export type ChannelPhase = 'starting' | 'live' | 'catching-up' | 'stale' | 'waiting' | 'closed';
+type ChannelPhase = 'starting' | 'live' | 'catching-up' | 'stale' | 'waiting' | 'closed';
 
-export interface ChannelDeps {
+interface ChannelDeps {
   bus: Bus;
   metrics: Metrics;
   logger: Logger;
@@ -37,7 +38,7 @@ export interface ChannelDeps {
 const CATCH_UP_RETRY_MS = 1000;
 
 /** Bytes of live messages held while catching up; past this they are read from history instead. */
-export const MAX_HELD_BYTES = 1024 * 1024;
+const MAX_HELD_BYTES = 1024 * 1024;
 
 export class Channel {
   readonly hash: ChannelHash;

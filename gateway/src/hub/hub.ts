@@ -31,16 +31,19 @@ export interface HubOptions {
   replayBudgetBytes: number;
   /** `PUBLISH_MAX_BYTES`: how large an event is expected to be at most. */
   maxEventBytes: number;
-  /** History entries read per round trip. @default 500 */
-  historyPageSize?: number;
-  /** How long a new stream waits for a disconnected bus before it is refused with 503. @default 3000 */
-  busWaitMs?: number;
 }
+
+/** History entries read per round trip. */
+const HISTORY_PAGE_SIZE = 500;
+/** How long a new stream waits for a disconnected bus before it is refused with 503. */
+const BUS_WAIT_MS = 3000;
 
 /** A history page holds at most this many bytes (less with a small budget: 1/16 of it). */
 const MAX_PAGE_BYTES = 256 * 1024;
 const MIN_PAGE_BYTES = 16 * 1024;
 const MIN_STALL_MS = 1000;
+/** The wait of a stream arriving while the bus is connected (nearly all): nothing to cancel. */
+const CONNECTED: BusWait = { connected: Promise.resolve(true), cancel: () => undefined };
 /** What an envelope adds to an event's `{channel,type,data}` JSON: its id and time. */
 const ENVELOPE_OVERHEAD = 256;
 /**
@@ -65,7 +68,6 @@ export class Hub implements HubContext {
   readonly writeAhead: number;
   readonly stallMs: number;
   draining = false;
-  private readonly busWaitMs: number;
   private readonly channels = new Map<string, Channel>();
   private readonly busWaiters = new Set<(connected: boolean) => void>();
 
@@ -77,7 +79,7 @@ export class Hub implements HubContext {
     this.budget = new FairQuota(options.replayBudgetBytes);
     this.retryMs = options.retryMs;
     this.page = {
-      count: options.historyPageSize ?? 500,
+      count: HISTORY_PAGE_SIZE,
       bytes: Math.max(MIN_PAGE_BYTES, Math.min(MAX_PAGE_BYTES, Math.floor(options.replayBudgetBytes / 16))),
       entryBytes: options.maxEventBytes + ENVELOPE_OVERHEAD,
     };
@@ -86,7 +88,6 @@ export class Hub implements HubContext {
     this.writeAhead = Math.floor(options.clientBufferBytes / 4);
     this.pendingLimit = Math.floor(options.clientBufferBytes / 2);
     this.stallMs = Math.max(MIN_STALL_MS, 2 * options.heartbeatMs);
-    this.busWaitMs = options.busWaitMs ?? 3000;
     this.metrics.busConnected.set(this.bus.connected ? 1 : 0);
     this.bus.onStatus(this.onBusStatus);
   }
@@ -101,10 +102,6 @@ export class Hub implements HubContext {
     return this.channels.size;
   }
 
-  channel(name: string): Channel | undefined {
-    return this.channels.get(name);
-  }
-
   join(name: string, membership: Membership): Channel {
     let channel = this.channels.get(name);
     if (channel === undefined) {
@@ -116,6 +113,7 @@ export class Hub implements HubContext {
       channel = created;
     }
     channel.members.add(membership);
+    membership.channel = channel;
     return channel;
   }
 
@@ -150,7 +148,7 @@ export class Hub implements HubContext {
    * makes a browser's EventSource give up for good).
    */
   whenBusConnected(): BusWait {
-    if (this.bus.connected) return { connected: Promise.resolve(true), cancel: () => undefined };
+    if (this.bus.connected) return CONNECTED;
     let waiter: ((connected: boolean) => void) | undefined;
     let timer: NodeJS.Timeout | undefined;
     const connected = new Promise<boolean>((resolve) => {
@@ -159,7 +157,7 @@ export class Hub implements HubContext {
         this.busWaiters.delete(waiter as (connected: boolean) => void);
         resolve(value);
       };
-      timer = setTimeout(() => waiter?.(false), this.busWaitMs);
+      timer = setTimeout(() => waiter?.(false), BUS_WAIT_MS);
       this.busWaiters.add(waiter);
     });
     return {

@@ -1,10 +1,21 @@
-// A stream's place in one channel. While its stream replays history, the channel's live items
-// for it wait here (`pending`), bounded in bytes: past the bound they are dropped and the stream
-// reads them from history instead (`reread`), so a long replay never holds live items without
-// limit and a client that keeps reading is never cut for it.
+// A stream's place in one channel: where the stream is in it, and, while the stream replays
+// history, the channel's live items held for it (`pending`), bounded in bytes: past the bound they
+// are dropped and the stream reads them from history instead (`reread`), so a long replay never
+// holds live items without limit and a client that keeps reading is never cut for it.
 import type { StreamIdParts } from '@sse-gateway/publisher/protocol';
+import type { ChannelHash } from '../sse/cursor';
 import type { Frame } from '../sse/frame';
 import type { EventItem, Item, NoticeItem } from './items';
+
+/** What a stream needs of the channel it is in (the Channel, seen from here). */
+export interface JoinedChannel {
+  readonly name: string;
+  readonly hash: ChannelHash;
+  /** The last event the channel delivered. */
+  readonly lastParts: StreamIdParts;
+  /** Settles once the channel is subscribed and knows its position. */
+  readonly ready: Promise<void>;
+}
 
 /** What a channel needs of the stream that follows it. */
 export interface Member {
@@ -15,7 +26,13 @@ export interface Member {
   sendNotice(item: NoticeItem): void;
 }
 
+const ZERO: StreamIdParts = { ms: 0, seq: 0 };
+
 export class Membership {
+  /** Set by the hub when the stream joins the channel. */
+  channel!: JoinedChannel;
+  /** The last id written to the stream on this channel: its part of the cursor. */
+  position: StreamIdParts = ZERO;
   /** Live items held while the stream replays; undefined once it is live. */
   pending: Item[] | undefined = [];
   private pendingBytes = 0;

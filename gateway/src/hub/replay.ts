@@ -17,10 +17,10 @@ import type { Retained, Subscription } from './subscription';
 /** Replays channel `index` of `sub` and makes it live. Stops quietly when the stream closes. */
 export async function replayChannel(sub: Subscription, index: number): Promise<void> {
   const membership = sub.memberships[index] as Membership;
-  const startGap = sub.startGaps[index];
+  const startGap = sub.startGap(index);
   if (startGap !== undefined) sub.sendNotice(startGap);
   const position: HistoryPosition = {
-    after: formatStreamId(sub.positions[index] as StreamIdParts),
+    after: formatStreamId(membership.position),
     // `earliest` replays whatever is retained, without a gap for what was trimmed before it.
     contiguous: sub.request.resume.kind !== 'earliest',
   };
@@ -101,5 +101,5 @@ async function replayUpTo(sub: Subscription, index: number, position: HistoryPos
 /** A held live item: notices as they are, events only when newer than what was written. */
 function writeHeld(sub: Subscription, index: number, item: Item): void {
   if (item.kind === 'notice') sub.sendNotice(item);
-  else if (compareParts(item.idParts, sub.positions[index] as StreamIdParts) > 0) sub.writeEvent(index, item, false);
+  else if (compareParts(item.idParts, (sub.memberships[index] as Membership).position) > 0) sub.writeEvent(index, item, false);
 }

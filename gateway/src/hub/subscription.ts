@@ -5,15 +5,14 @@
 // looks whether the stream closed meanwhile before taking anything more.
 import { compareParts, formatStreamId, parseStreamId, ZERO_ID, type StreamIdParts } from '@sse-gateway/publisher/protocol';
 import { GatewayError } from '../errors';
-import { encodeCursor, type ChannelHash, channelHash } from '../sse/cursor';
-import type { CloseReason, Sink } from '../sse/connection';
+import { encodeCursor, type ChannelHash } from '../sse/cursor';
+import type { CloseReason, Sink, SinkOwner } from '../sse/connection';
 import type { Deadline } from '../sse/deadlines';
 import { eventFrame, openingFrame, type Frame } from '../sse/frame';
-import type { Channel } from './channel';
 import { readPage, type HistoryPosition, type Page } from './history-reader';
 import type { HubContext } from './hub-context';
 import { gapNotice, itemFromRetained, tokenExpiredNotice, type EventItem, type NoticeItem } from './items';
-import { Membership, type Member } from './membership';
+import { Membership, type JoinedChannel, type Member } from './membership';
 import type { FairQuota, Grant, PendingGrant } from './fair-quota';
 import { replayChannel } from './replay';
 
@@ -46,25 +45,30 @@ export interface StreamRequest {
  * - `live`: every channel delivers live events.
  * - `closed`: everything released.
  */
-export type Stage = 'waiting' | 'joining' | 'positioning' | 'replaying' | 'live' | 'closed';
+type Stage = 'waiting' | 'joining' | 'positioning' | 'replaying' | 'live' | 'closed';
 
 const ZERO: StreamIdParts = { ms: 0, seq: 0 };
 
-export class Subscription implements Member {
-  stage: Stage = 'waiting';
-  readonly channels: readonly string[];
-  readonly hashes: readonly ChannelHash[];
-  /** Last id written per channel (the cursor), in the order of `channels`. */
-  readonly positions: StreamIdParts[];
-  readonly memberships: Membership[] = [];
-  readonly subject: string;
+/** What a stream needs only until it is live. */
+interface Start {
+  readonly request: StreamRequest;
   /** Per channel: the client's own position (undefined when it starts live), for `state=1`. */
   readonly requested: (StreamIdParts | undefined)[];
   /** Per channel: a gap found when positioning (history ends before the cursor), said first. */
-  readonly startGaps: (NoticeItem | undefined)[];
+  readonly gaps: (NoticeItem | undefined)[];
+}
+
+export class Subscription implements Member, SinkOwner {
+  stage: Stage = 'waiting';
+  readonly channels: readonly string[];
+  /** Per channel, in the order of `channels`: its position (the cursor) and what is held for it. */
+  readonly memberships: Membership[] = [];
+  readonly subject: string;
   eventsSent = 0;
+  /** Until the stream is live: the request and what its start found. */
+  private start: Start | undefined;
+  private readonly expiresAt: number | undefined;
   private readonly openedAt = Date.now();
-  private joined: Channel[] = [];
   private slot = false;
   private expiry: Deadline | undefined;
   private grant: Grant | undefined;
@@ -75,14 +79,17 @@ export class Subscription implements Member {
   constructor(
     private readonly hub: HubContext,
     readonly sink: Sink,
-    readonly request: StreamRequest,
+    request: StreamRequest,
   ) {
     this.channels = request.channels;
     this.subject = request.subject;
-    this.hashes = request.channels.map(channelHash);
-    this.positions = request.channels.map(() => ZERO);
-    this.requested = request.channels.map(() => undefined);
-    this.startGaps = request.channels.map(() => undefined);
+    this.expiresAt = request.expiresAt;
+    this.start = { request, requested: [], gaps: [] };
+  }
+
+  /** The request, until the stream is live. */
+  get request(): StreamRequest {
+    return (this.start as Start).request;
   }
 
   get singleChannel(): boolean {
@@ -99,7 +106,7 @@ export class Subscription implements Member {
    * answer); resolves once live, or once the stream closed at any step.
    */
   async open(): Promise<void> {
-    this.sink.onClose(this.onClose);
+    this.sink.setOwner(this);
     try {
       if (!(await this.prepare())) return;
     } catch (error) {
@@ -111,7 +118,9 @@ export class Subscription implements Member {
     this.begin();
     try {
       for (let index = 0; index < this.channels.length && !this.closed; index++) await replayChannel(this, index);
-      if (!this.closed) this.stage = 'live';
+      if (this.closed) return;
+      this.stage = 'live';
+      this.start = undefined;
     } catch (error) {
       if (this.closed) return;
       this.hub.logger.warn('replay failed; the client will resume', { subject: this.subject, channels: this.channels, error: (error as Error).message });
@@ -133,13 +142,13 @@ export class Subscription implements Member {
     this.slot = true;
     this.hub.admitted(this);
     this.stage = 'joining';
-    this.joined = this.channels.map((name, index) => {
+    this.channels.forEach((name, index) => {
       const membership = new Membership(this, index, this.hub.pendingLimit);
       this.memberships.push(membership);
-      return this.hub.join(name, membership);
+      this.hub.join(name, membership);
     });
     try {
-      await Promise.all(this.joined.map((channel) => channel.ready));
+      await Promise.all(this.memberships.map((membership) => membership.channel.ready));
     } catch (error) {
       throw error instanceof GatewayError ? error : new GatewayError('bus_unavailable', 'the message bus did not answer; retry shortly');
     }
@@ -162,46 +171,53 @@ export class Subscription implements Member {
    * (expired, deleted, lost in a Redis restart or failover): a gap, then live events.
    */
   private async startPositions(): Promise<void> {
-    const { resume } = this.request;
-    const now = this.joined.map((channel) => channel.lastParts);
+    const start = this.start as Start;
+    const { resume } = start.request;
     await Promise.all(
-      this.channels.map(async (name, index) => {
-        const current = now[index] as StreamIdParts;
-        const wanted = resume.kind === 'earliest' ? ZERO : resume.kind === 'cursor' ? resume.positions.get(this.hashes[index] as ChannelHash) : undefined;
-        this.requested[index] = wanted;
-        this.positions[index] = wanted ?? current;
+      this.memberships.map(async (membership, index) => {
+        const { channel } = membership;
+        const current = channel.lastParts;
+        const wanted = resume.kind === 'earliest' ? ZERO : resume.kind === 'cursor' ? resume.positions.get(channel.hash) : undefined;
+        start.requested[index] = wanted;
+        membership.position = wanted ?? current;
         if (wanted === undefined || compareParts(wanted, current) <= 0) return;
-        const head = await this.hub.bus.head(name);
+        const head = await this.hub.bus.head(channel.name);
         const headParts = head === undefined ? undefined : parseStreamId(head);
         if (headParts !== undefined && compareParts(wanted, headParts) <= 0) {
-          (this.memberships[index] as Membership).floor = wanted;
+          membership.floor = wanted;
           return;
         }
-        const [first] = await this.hub.bus.history(name, ZERO_ID, 1);
-        this.startGaps[index] = this.gap(name, formatStreamId(wanted), first?.id ?? null);
-        this.positions[index] = current;
+        const [first] = await this.hub.bus.history(channel.name, ZERO_ID, 1);
+        start.gaps[index] = this.gap(channel.name, formatStreamId(wanted), first?.id ?? null);
+        membership.position = current;
       }),
     );
+  }
+
+  /** A gap found for channel `index` when positioning, said before anything else of it. */
+  startGap(index: number): NoticeItem | undefined {
+    return this.start?.gaps[index];
   }
 
   /** Sends the response head and the opening block; from here on the stream is the client's. */
   private begin(): void {
     this.stage = 'replaying';
     this.sink.start(this.request.headers, openingFrame(this.hub.retryMs, this.cursor()));
-    const { expiresAt } = this.request;
+    const { expiresAt } = this;
     if (expiresAt !== undefined) this.expiry = this.hub.expiries.add(expiresAt, this);
     this.hub.logger.info('stream opened', { subject: this.subject, channels: this.channels, resume: this.request.resume.kind });
   }
 
   /** The cursor of the current positions. */
   cursor(): string {
-    return encodeCursor(this.hashes.map((hash, i) => ({ hash, id: this.positions[i] as StreamIdParts })));
+    return encodeCursor(this.memberships.map((membership) => ({ hash: membership.channel.hash, id: membership.position })));
   }
 
   sendEvent(index: number, item: EventItem, shared?: Frame): boolean {
+    const membership = this.memberships[index] as Membership;
     // Never backwards: a retained event older than where the stream starts keeps the position.
-    const advances = compareParts(item.idParts, this.positions[index] as StreamIdParts) > 0;
-    if (advances) this.positions[index] = item.idParts;
+    const advances = compareParts(item.idParts, membership.position) > 0;
+    if (advances) membership.position = item.idParts;
     // The shared frame's cursor is the event's own id: right only for a single channel it advances.
     const frame = shared !== undefined && advances && this.singleChannel ? shared : eventFrame(this.cursor(), item);
     if (!this.sink.write(frame)) return false;
@@ -233,7 +249,7 @@ export class Subscription implements Member {
   async retained(index: number): Promise<Retained> {
     const name = this.channels[index] as string;
     const [events, head] = await Promise.all([this.hub.bus.state(name), this.hub.bus.head(name)]);
-    const covered = this.requested[index];
+    const covered = this.start?.requested[index];
     const items: EventItem[] = [];
     for (const event of events) {
       const item = itemFromRetained(event, name);
@@ -246,7 +262,7 @@ export class Subscription implements Member {
   /** The token expired: say so, then end the stream. */
   expire(): void {
     if (this.closed) return;
-    this.sendNotice(tokenExpiredNotice(this.request.expiresAt ?? Date.now()));
+    this.sendNotice(tokenExpiredNotice(this.expiresAt ?? Date.now()));
     this.sink.end('token_expired');
   }
 
@@ -315,11 +331,13 @@ export class Subscription implements Member {
     this.grant = undefined;
   }
 
-  channelOf(index: number): Channel {
-    return this.joined[index] as Channel;
+  channelOf(index: number): JoinedChannel {
+    return (this.memberships[index] as Membership).channel;
   }
 
-  private readonly onClose = (reason: CloseReason): void => this.release(reason);
+  sinkClosed(reason: CloseReason): void {
+    this.release(reason);
+  }
 
   /** Gives back everything taken, once. */
   private release(reason: CloseReason): void {
@@ -333,8 +351,8 @@ export class Subscription implements Member {
     this.releaseGrant();
     this.expiry?.cancel();
     this.expiry = undefined;
-    this.memberships.forEach((membership, index) => this.hub.leave(this.channels[index] as string, membership));
-    this.joined = [];
+    for (const membership of this.memberships) if (membership.channel !== undefined) this.hub.leave(membership.channel.name, membership);
+    this.start = undefined;
     if (this.slot) {
       this.slot = false;
       this.hub.admission.release(this.subject);

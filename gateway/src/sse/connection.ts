@@ -1,9 +1,16 @@
 // The bytes of one SSE response: its head, frames, heartbeats, backpressure and end. It knows
 // nothing of channels or positions (the hub's Subscription does). It watches its socket from the
-// moment the stream request arrives, so a client that hangs up at any point of the handshake is
+// moment the stream request is read, so a client that hangs up at any point of the handshake is
 // seen, and tells its one owner exactly once whoever ends the stream.
+//
+// Two kinds, one behaviour: a SocketConnection owns a socket the gateway read the request from
+// itself (stream-acceptor.ts: no node:http objects kept for the stream's life), a
+// ResponseConnection serves a stream request that arrived on a connection node:http already owns
+// (a browser reusing a kept-alive connection of an earlier request).
 import type { ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
+import { closeConnection, errorAnswer, STREAM_HEADERS, streamHead } from '../http/raw-response';
+import { errorResponse } from '../errors';
 import type { Frame } from './frame';
 import type { Beating, HeartbeatClock } from './heartbeat';
 import type { Corkable, WriteBatcher } from './write-batcher';
@@ -11,12 +18,17 @@ import type { Corkable, WriteBatcher } from './write-batcher';
 /** Why a stream ended. `client`: the client went away; the others are the gateway's decision. */
 export type CloseReason = 'client' | 'slow' | 'token_expired' | 'drain' | 'shutdown' | 'error';
 
-/** What the hub needs of a stream's connection (the Connection below; a fake in unit tests). */
+/** Who hears that a stream ended (the hub's Subscription). */
+export interface SinkOwner {
+  sinkClosed(reason: CloseReason): void;
+}
+
+/** What the hub needs of a stream's connection (a Connection below; a fake in unit tests). */
 export interface Sink {
   readonly closed: boolean;
-  /** Sets the one listener told, once, when the stream ends (at once if it already has). */
-  onClose(listener: (reason: CloseReason) => void): void;
-  /** Sends the response head with `headers`, then `opening`, in one write. */
+  /** Sets the one owner told, once, when the stream ends (at once if it already has). */
+  setOwner(owner: SinkOwner): void;
+  /** Sends the response head with `headers` (beside the stream's own), then `opening`, in one write. */
   start(headers: Readonly<Record<string, string>>, opening: Frame): void;
   /** Writes a frame (corked until the batcher's flush); false when the stream is closed. */
   write(frame: Frame): boolean;
@@ -35,7 +47,7 @@ export interface Sink {
 }
 
 export interface ConnectionInit {
-  res: ServerResponse;
+  socket: Socket;
   /** A client whose backlog passes this after a flush is disconnected as slow. */
   bufferLimit: number;
   batcher: WriteBatcher;
@@ -43,49 +55,53 @@ export interface ConnectionInit {
   clock: HeartbeatClock;
 }
 
-type CloseListener = (reason: CloseReason) => void;
+const END_OF_CHUNKS = Buffer.from('0\r\n\r\n', 'latin1');
+const kConnection = Symbol('sse connection');
+type WatchedSocket = Socket & { [kConnection]?: Connection };
 
-export class Connection implements Sink, Corkable, Beating {
+// Listeners shared by every connection (no closure per connection): `this` is the socket.
+function onSocketClose(this: WatchedSocket): void {
+  this[kConnection]?.socketClosed();
+}
+function ignore(): void {}
+
+export abstract class Connection implements Sink, Corkable, Beating {
   closed = false;
+  /** Closed by `detach`: the socket is open and the caller answers on it. */
+  detached = false;
   /** The heartbeat tick of the last write (see Heartbeat). */
   lastWriteTick = 0;
   /** The heartbeat's phase for this connection, given when the stream starts (see Heartbeat). */
   heartbeatSlot = -1;
+  protected started = false;
+  /** HTTP/1.1 streams get pre-framed chunks; HTTP/1.0 ones raw bytes. */
+  protected chunked = true;
   private corked = false;
-  /** HTTP/1.1 streams get pre-framed chunks; HTTP/1.0 ones raw bytes (Node decides at start). */
-  private chunked = true;
-  private listener: CloseListener | undefined;
-  private started = false;
-  private readonly res: ServerResponse;
-  private readonly socket: Socket;
+  private owner: SinkOwner | undefined;
+  protected readonly socket: WatchedSocket;
   private readonly bufferLimit: number;
   private readonly batcher: WriteBatcher;
   private readonly clock: HeartbeatClock;
 
   constructor(init: ConnectionInit) {
-    this.res = init.res;
-    this.socket = init.res.socket as Socket;
+    this.socket = init.socket;
     this.bufferLimit = init.bufferLimit;
     this.batcher = init.batcher;
     this.clock = init.clock;
-    // A request whose socket is already gone (it closed while the request was parsed) is closed.
-    if (this.socket === null || this.socket.destroyed) this.closed = true;
-    else this.socket.on('close', this.onSocketClose); // not once(): its wrapper costs memory per connection
+    if (this.socket.destroyed) this.closed = true;
+    else this.watch();
   }
 
-  onClose(listener: CloseListener): void {
-    this.listener = listener;
-    if (this.closed) listener('client');
+  setOwner(owner: SinkOwner): void {
+    this.owner = owner;
+    if (this.closed) owner.sinkClosed('client');
   }
 
   start(headers: Readonly<Record<string, string>>, opening: Frame): void {
-    const { res } = this;
     if (this.closed || this.started) return;
     this.started = true;
     this.batch(); // the head and the opening block leave in one write
-    res.writeHead(200, headers);
-    res.flushHeaders();
-    this.chunked = res.chunkedEncoding;
+    this.sendHead(headers);
     this.socket.setNoDelay(true);
     this.socket.setTimeout(0);
     this.clock.add(this);
@@ -151,9 +167,8 @@ export class Connection implements Sink, Corkable, Beating {
   end(reason: CloseReason): void {
     if (this.closed) return;
     this.markClosed(reason);
-    if (!this.started) this.socket.end();
-    else if (reason === 'drain' || reason === 'shutdown') this.res.end(() => this.socket.end());
-    else this.res.end();
+    if (!this.started) closeConnection(this.socket);
+    else this.finish(reason === 'drain' || reason === 'shutdown');
   }
 
   destroy(reason: CloseReason): void {
@@ -165,20 +180,130 @@ export class Connection implements Sink, Corkable, Beating {
   detach(): void {
     if (this.closed) return;
     this.closed = true;
-    this.listener = undefined;
-    this.socket.off('close', this.onSocketClose);
+    this.detached = true;
+    this.owner = undefined;
+    this.unwatch();
+  }
+
+  /** Answers a stream request refused before it started (after `detach`), as JSON. */
+  abstract answer(error: unknown, headers: Readonly<Record<string, string>>): void;
+  /** Writes the response head. */
+  protected abstract sendHead(headers: Readonly<Record<string, string>>): void;
+  /** Ends a started response; `close`: the connection must not carry another request. */
+  protected abstract finish(close: boolean): void;
+
+  /** @internal Called by the socket's close listener. */
+  socketClosed(): void {
+    if (!this.closed) this.markClosed('client');
+  }
+
+  protected watch(): void {
+    this.socket[kConnection] = this;
+    this.socket.on('close', onSocketClose);
+  }
+
+  protected unwatch(): void {
+    this.socket[kConnection] = undefined;
+    this.socket.off('close', onSocketClose);
   }
 
   private markClosed(reason: CloseReason): void {
     this.closed = true;
     this.clock.remove(this);
-    this.socket.off('close', this.onSocketClose);
-    const listener = this.listener;
-    this.listener = undefined;
-    listener?.(reason);
+    this.unwatch();
+    const owner = this.owner;
+    this.owner = undefined;
+    owner?.sinkClosed(reason);
+  }
+}
+
+interface SocketConnectionInit extends ConnectionInit {
+  /** HTTP/1.0: raw bytes, and the stream ends with the connection. */
+  http10: boolean;
+  /** The connection may carry another request after this one's response. */
+  keepAlive: boolean;
+  /** Gives the connection to node:http for its next request. */
+  handOver: (socket: Socket) => void;
+}
+
+/** A stream on a socket the gateway read the request from itself. */
+export class SocketConnection extends Connection {
+  private readonly keepAlive: boolean;
+  private readonly handOver: (socket: Socket) => void;
+
+  constructor(init: SocketConnectionInit) {
+    super(init);
+    this.chunked = !init.http10;
+    this.keepAlive = init.keepAlive;
+    this.handOver = init.handOver;
   }
 
-  private readonly onSocketClose = (): void => {
-    if (!this.closed) this.markClosed('client');
-  };
+  answer(error: unknown, headers: Readonly<Record<string, string>>): void {
+    if (this.socket.destroyed) return;
+    const { bytes, keepAlive } = errorAnswer(error, headers, this.keepAlive);
+    this.socket.write(bytes);
+    this.release(keepAlive);
+  }
+
+  protected override watch(): void {
+    super.watch();
+    // node:http servers allow half-open sockets: a client's FIN means it is gone. Errors are
+    // followed by 'close'. Reading on (bytes dropped) is what makes the FIN seen.
+    this.socket.on('end', this.socket.destroy);
+    this.socket.on('error', ignore);
+    this.socket.resume();
+  }
+
+  protected override unwatch(): void {
+    super.unwatch();
+    this.socket.off('end', this.socket.destroy);
+    this.socket.off('error', ignore);
+  }
+
+  protected sendHead(headers: Readonly<Record<string, string>>): void {
+    this.socket.write(streamHead(this.chunked, headers), 'latin1');
+  }
+
+  protected finish(close: boolean): void {
+    if (this.chunked) this.socket.write(END_OF_CHUNKS);
+    this.release(this.keepAlive && !close);
+  }
+
+  /** The response is complete: the connection goes to node:http for its next request, or closes. */
+  private release(keepAlive: boolean): void {
+    if (this.socket.destroyed) return;
+    if (!keepAlive) {
+      closeConnection(this.socket);
+      return;
+    }
+    this.handOver(this.socket);
+  }
+}
+
+/** A stream on a connection node:http owns: written through its response object. */
+export class ResponseConnection extends Connection {
+  constructor(
+    init: ConnectionInit,
+    private readonly res: ServerResponse,
+  ) {
+    super(init);
+  }
+
+  answer(error: unknown, headers: Readonly<Record<string, string>>): void {
+    if (this.res.headersSent || this.res.destroyed) return;
+    const { status, headers: own, body } = errorResponse(error);
+    this.res.writeHead(status, { ...own, ...headers, 'Content-Type': 'application/json; charset=utf-8' });
+    this.res.end(JSON.stringify(body));
+  }
+
+  protected sendHead(headers: Readonly<Record<string, string>>): void {
+    this.res.writeHead(200, { ...STREAM_HEADERS, ...headers });
+    this.res.flushHeaders();
+    this.chunked = this.res.chunkedEncoding;
+  }
+
+  protected finish(close: boolean): void {
+    if (close) this.res.end(() => this.socket.end());
+    else this.res.end();
+  }
 }

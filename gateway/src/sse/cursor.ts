@@ -10,7 +10,7 @@
 import { hash } from 'node:crypto';
 import type { StreamIdParts } from '@sse-gateway/publisher/protocol';
 
-export const CURSOR_VERSION = 1;
+const CURSOR_VERSION = 1;
 export const EARLIEST = 'earliest';
 /** Longest cursor accepted: 32 channels fit in well under 1 KB. */
 export const MAX_CURSOR_LENGTH = 4096;

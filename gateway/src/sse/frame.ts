@@ -13,7 +13,7 @@ const CRLF = Buffer.from('\r\n');
 const CR = 0x0d;
 const LF = 0x0a;
 
-export function frameOf(payload: Buffer): Frame {
+function frameOf(payload: Buffer): Frame {
   const head = Buffer.from(`${payload.length.toString(16)}\r\n`, 'latin1');
   const chunked = Buffer.concat([head, payload, CRLF]);
   return { chunked, raw: chunked.subarray(head.length, head.length + payload.length) };

@@ -55,7 +55,7 @@ export interface LiveMessage {
   envelope: Buffer;
 }
 
-export type LiveMessageParse = { ok: true; message: LiveMessage } | { ok: false; reason: string };
+type LiveMessageParse = { ok: true; message: LiveMessage } | { ok: false; reason: string };
 
 const SPACE = 0x20;
 const LF = 0x0a;

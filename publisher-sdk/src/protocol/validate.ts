@@ -30,7 +30,7 @@ export interface PreparedEvent {
   retain: boolean;
 }
 
-export interface EventValidatorOptions {
+interface EventValidatorOptions {
   /** Extra event types: a folder of `<type>.schema.json` files. */
   schemasDir?: string;
   /** Largest accepted event. @default 65536 */
@@ -40,8 +40,6 @@ export interface EventValidatorOptions {
 }
 
 export interface EventValidator {
-  readonly registry: SchemaRegistry;
-  readonly maxEventBytes: number;
   /**
    * Validates every event and serialises it, or throws {@link EventValidationError} listing every
    * problem of every event. Paths start with the event's index when `batch` (the default), as in
@@ -56,8 +54,6 @@ export function createEventValidator(options: EventValidatorOptions = {}): Event
   const registry = options.registry ?? loadSchemaRegistry({ schemasDir: options.schemasDir });
   const maxEventBytes = options.maxEventBytes ?? DEFAULT_MAX_EVENT_BYTES;
   return {
-    registry,
-    maxEventBytes,
     prepare(events, { batch = true, now = new Date() } = {}) {
       const time = now.toISOString();
       const problems: ValidationProblem[] = [];
@@ -123,7 +119,7 @@ function checkOptions(options: { idempotencyKey: unknown; idempotencyTtlS: unkno
   return problems;
 }
 
-export function isIdempotencyKey(value: unknown): value is string {
+function isIdempotencyKey(value: unknown): value is string {
   return typeof value === 'string' && value.length > 0 && value.length <= MAX_IDEMPOTENCY_KEY_LENGTH;
 }
 

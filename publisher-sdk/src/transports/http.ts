@@ -7,7 +7,7 @@ import type { PreparedEvent } from '../protocol/validate';
 import type { StoreResult, Transport } from './transport';
 import { urlOption } from '../url-option';
 
-export interface HttpTransportOptions {
+interface HttpTransportOptions {
   /** The gateway's base URL, e.g. `http://localhost:8080` (a path prefix is kept: `https://host/sse/`). */
   gatewayUrl: string;
   /** A JWT whose `sse.publish` covers the channels. */

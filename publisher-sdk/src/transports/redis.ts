@@ -3,7 +3,7 @@ import { TransportError } from '../errors';
 import { REFUSE_WHEN_DISCONNECTED, storeEvents, type RedisClient, type StoreOptions } from '../protocol/store';
 import type { Transport } from './transport';
 
-export type RedisTransportOptions = StoreOptions;
+type RedisTransportOptions = StoreOptions;
 
 /**
  * Publishes into Redis. With a URL it owns its connection, set up so that a command is either

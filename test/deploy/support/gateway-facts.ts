@@ -1,7 +1,8 @@
 // What the deployment files must agree with, taken from the gateway itself where it exports it.
-import { CONFIG_VARIABLES, loadConfig, type Config } from '../../../gateway/src/config';
+import { CONFIG_VARIABLES as VARIABLES, loadConfig, type Config } from '../../../gateway/src/config';
 
-export { CONFIG_VARIABLES };
+/** The variables the gateway reads, as plain strings for checking names found in files. */
+export const CONFIG_VARIABLES: readonly string[] = VARIABLES;
 
 /** The gateway's probe routes (docs/endpoints.md); test/deploy/gateway-routes.test.ts asks a real gateway. */
 export const LIVENESS_PATH = '/healthz';

@@ -8,7 +8,7 @@ import { MemoryBus } from '../../../gateway/src/bus/memory-bus';
 import { Hub, type HubOptions } from '../../../gateway/src/hub/hub';
 import { createLogger } from '../../../gateway/src/logger';
 import { createMetrics } from '../../../gateway/src/metrics';
-import type { CloseReason, Sink } from '../../../gateway/src/sse/connection';
+import type { CloseReason, Sink, SinkOwner } from '../../../gateway/src/sse/connection';
 import { parseBlocks } from '../../helpers/sse-client';
 import type { Frame } from '../../../gateway/src/sse/frame';
 
@@ -102,7 +102,7 @@ export class FakeSink implements Sink {
   closeReason: CloseReason | undefined;
   text = '';
   backlog = 0;
-  private listener: ((reason: CloseReason) => void) | undefined;
+  private owner: SinkOwner | undefined;
 
   constructor(
     private readonly gate: Gate,
@@ -113,9 +113,9 @@ export class FakeSink implements Sink {
     return this.backlog > this.congestAfter;
   }
 
-  onClose(listener: (reason: CloseReason) => void): void {
-    this.listener = listener;
-    if (this.closed) listener('client');
+  setOwner(owner: SinkOwner): void {
+    this.owner = owner;
+    if (this.closed) owner.sinkClosed('client');
   }
   start(_headers: Readonly<Record<string, string>>, opening: Frame): void {
     if (this.closed) return;
@@ -143,7 +143,7 @@ export class FakeSink implements Sink {
   detach(): void {
     this.detached = true;
     this.closed = true;
-    this.listener = undefined;
+    this.owner = undefined;
   }
   /** The client hangs up. */
   hangUp(): void {
@@ -153,9 +153,9 @@ export class FakeSink implements Sink {
     if (this.closed) return;
     this.closed = true;
     this.closeReason = reason;
-    const listener = this.listener;
-    this.listener = undefined;
-    listener?.(reason);
+    const owner = this.owner;
+    this.owner = undefined;
+    owner?.sinkClosed(reason);
   }
   /** Parsed SSE blocks written so far. */
   blocks(): Record<string, string>[] {
