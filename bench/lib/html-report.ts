@@ -10,7 +10,7 @@ import { pathLabel } from './scenarios';
 
 const fmt = (value: number, digits = 1): string => (Number.isFinite(value) ? value.toFixed(digits) : '–');
 const kfmt = (value: number): string => (value >= 10_000 ? `${fmt(value / 1000)}k` : value.toFixed(0));
-const escape = (text: string): string => text.replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c]!);
+export const escape = (text: string): string => text.replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c]!);
 
 interface ChartPoint {
   /** Publish rate, events/s: the rate asked, or for the `max` step the rate reached. */
@@ -54,8 +54,17 @@ export function xScale(maxRate: number): { x: (rate: number) => number; ticks: n
   return { x: (rate) => CHART.left + (rate / end) * span, ticks };
 }
 
-/** A line chart: log y axis (ms), linear x axis (events/s). */
-export function svgChart(title: string, series: Series[]): string {
+/** What the axes of a chart measure. */
+interface ChartAxes {
+  /** @default 'publish rate (events/s)' */
+  x?: string;
+  /** The unit after each y tick. @default 'ms' */
+  yUnit?: string;
+}
+
+/** A line chart: log y axis (ms, or `axes.yUnit`), linear x axis (events/s, or `axes.x`). */
+export function svgChart(title: string, series: Series[], axes: ChartAxes = {}): string {
+  const { x: xLabel = 'publish rate (events/s)', yUnit = 'ms' } = axes;
   const { width, height, left, right, top, bottom } = CHART;
   const points = series.flatMap((s) => s.points);
   const ys = points.map((p) => p.y).filter((v) => v > 0 && Number.isFinite(v));
@@ -66,12 +75,12 @@ export function svgChart(title: string, series: Series[]): string {
   const parts: string[] = [`<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" font-family="sans-serif" font-size="11">`];
   parts.push(`<text x="${left}" y="16" font-size="13" font-weight="bold">${escape(title)}</text>`);
   for (let decade = minY; decade <= maxY; decade *= 10) {
-    parts.push(`<line x1="${left}" x2="${width - right}" y1="${y(decade)}" y2="${y(decade)}" stroke="#ddd"/><text x="${left - 6}" y="${y(decade) + 4}" text-anchor="end">${decade >= 1 ? decade : decade.toFixed(2)} ms</text>`);
+    parts.push(`<line x1="${left}" x2="${width - right}" y1="${y(decade)}" y2="${y(decade)}" stroke="#ddd"/><text x="${left - 6}" y="${y(decade) + 4}" text-anchor="end">${decade >= 1 ? decade : decade.toFixed(2)} ${escape(yUnit)}</text>`);
   }
   for (const tick of ticks) {
     parts.push(`<line x1="${x(tick)}" x2="${x(tick)}" y1="${top}" y2="${height - bottom}" stroke="#eee"/><text x="${x(tick)}" y="${height - bottom + 16}" text-anchor="middle">${kfmt(tick)}</text>`);
   }
-  parts.push(`<text x="${(left + width - right) / 2}" y="${height - 6}" text-anchor="middle">publish rate (events/s)</text>`);
+  parts.push(`<text x="${(left + width - right) / 2}" y="${height - 6}" text-anchor="middle">${escape(xLabel)}</text>`);
   series.forEach((s, k) => {
     const dash = s.dash ? ' stroke-dasharray="5,4"' : '';
     const path = s.points.filter((p) => !p.max).map((p, n) => `${n === 0 ? 'M' : 'L'}${x(p.x).toFixed(1)},${y(p.y).toFixed(1)}`).join(' ');

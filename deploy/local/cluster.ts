@@ -1,6 +1,7 @@
 // The docker-compose.yml topology as local processes: Redis on a free port, N gateways, the demo
 // (its crew publishes into Redis with the SDK; it serves the demo page), and nginx with the
-// compose LB config in front of them. Used by `npm run cluster` (scripts/cluster.ts) and by
+// compose LB config in front of them. Used by `npm run cluster` (scripts/cluster.ts), by
+// `npm run soak` (soak/, which also restarts gateways and Redis in place) and by
 // test/deploy/cluster.test.ts.
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -23,7 +24,7 @@ export interface ClusterOptions {
   /** Extra gateway settings (docs/configuration.md), e.g. `{ RETRY_MS: '200' }`. */
   gatewayEnv?: Record<string, string>;
   /** Each output line of every process; default: dropped (see `recentOutput()` of each). */
-  onLine?: (name: string, line: string) => void;
+  onLine?: (name: string, line: string, pid: number) => void;
   /**
    * Aborting it while the cluster starts stops what has started so far and rejects with the
    * signal's reason, after the step in progress (a few seconds at most).
@@ -50,6 +51,16 @@ export interface LocalCluster {
   redis: ManagedProcess;
   /** The demo process (`npm run demo`'s, on Redis), served by the load balancer at /demo/. */
   demo: LocalGateway | undefined;
+  /**
+   * Starts gateway `name` again, once its process has exited, on the same port with the same
+   * settings (the load balancer's upstream stays valid); replaces its entry in `gateways`.
+   */
+  restartGateway(name: string): Promise<LocalGateway>;
+  /**
+   * Stops Redis with `signal` (default SIGTERM: it writes its append-only file first) and starts it
+   * again on the same port with the same data folder; replaces `redis`.
+   */
+  restartRedis(signal?: NodeJS.Signals): Promise<void>;
   /** Stops everything it started (load balancer, demo, gateways, Redis) and removes its files. */
   stop(): Promise<void>;
 }
@@ -80,7 +91,8 @@ export async function startCluster(options: ClusterOptions = {}): Promise<LocalC
   })());
   try {
     options.signal?.throwIfAborted();
-    const redis: LocalRedis = await startRedis(join(workDir, 'redis'), processOptions);
+    const redisDir = join(workDir, 'redis');
+    const redis: LocalRedis = await startRedis(redisDir, processOptions);
     started.push(redis.process);
     options.signal?.throwIfAborted();
     const env = { ...baseEnv(), NODE_ENV: 'production', REDIS_URL: redis.url, JWT_SECRET: jwtSecret, LOG_LEVEL: 'info', ...options.gatewayEnv };
@@ -110,7 +122,30 @@ export async function startCluster(options: ClusterOptions = {}): Promise<LocalC
     const url = `http://127.0.0.1:${lbPort}`;
     await waitUntil(() => isOk(`${url}/readyz`), 10000, () => lb.isRunning(), `nginx on port ${lbPort}`, lb);
     options.signal?.throwIfAborted();
-    return { url, redisUrl: redis.url, secretFile, jwtSecret, gateways, lb, redis: redis.process, demo: demoProcess, stop: stopAll };
+    const replace = (old: ManagedProcess, next: ManagedProcess): void => {
+      started.splice(started.indexOf(old), 1, next);
+    };
+    const cluster: LocalCluster = {
+      url, redisUrl: redis.url, secretFile, jwtSecret, gateways, lb, redis: redis.process, demo: demoProcess, stop: stopAll,
+      async restartGateway(name) {
+        const index = gateways.findIndex((g) => g.name === name);
+        const old = gateways[index];
+        if (old === undefined) throw new Error(`no gateway named ${name}`);
+        if (old.process.isRunning()) throw new Error(`${name} still runs: stop it first`);
+        const next = await startGateway(name, gatewayMain, env, processOptions, old.port);
+        replace(old.process, next.process);
+        gateways[index] = next;
+        return next;
+      },
+      async restartRedis(signal = 'SIGTERM') {
+        const old = cluster.redis;
+        await old.stop({ signal });
+        const next = await startRedis(redisDir, processOptions, redis.port);
+        replace(old, next.process);
+        cluster.redis = next.process;
+      },
+    };
+    return cluster;
   } catch (error) {
     await stopAll();
     throw error;
@@ -119,9 +154,9 @@ export async function startCluster(options: ClusterOptions = {}): Promise<LocalC
 
 /** A process that serves the gateway's HTTP API (a gateway, or the demo) on a free port, once ready. */
 async function startGateway(
-  name: string, command: string[], env: NodeJS.ProcessEnv, processOptions: { onLine?: (name: string, line: string) => void },
+  name: string, command: string[], env: NodeJS.ProcessEnv, processOptions: { onLine?: (name: string, line: string, pid: number) => void }, atPort?: number,
 ): Promise<LocalGateway> {
-  const port = await freePort();
+  const port = atPort ?? (await freePort());
   const child = startProcess(name, command[0]!, command.slice(1), { ...processOptions, cwd: REPO_ROOT, env: { ...env, PORT: String(port), HOST: '127.0.0.1' } });
   const url = `http://127.0.0.1:${port}`;
   try {

@@ -25,8 +25,8 @@ export interface ManagedProcess {
 export interface StartProcessOptions {
   env?: NodeJS.ProcessEnv;
   cwd?: string;
-  /** Called with each line of output; default: none (kept only in `recentOutput`). */
-  onLine?: (name: string, line: string) => void;
+  /** Called with each line of output and the pid that wrote it; default: none (kept only in `recentOutput`). */
+  onLine?: (name: string, line: string, pid: number) => void;
 }
 
 const RECENT_LINES = 40;
@@ -46,7 +46,7 @@ export function startProcess(name: string, command: string, args: readonly strin
   const record = (line: string): void => {
     recent.push(line);
     if (recent.length > RECENT_LINES) recent.shift();
-    options.onLine?.(name, line);
+    options.onLine?.(name, line, child.pid ?? -1);
   };
   for (const stream of [child.stdout, child.stderr]) {
     if (stream !== null) createInterface({ input: stream, crlfDelay: Infinity }).on('line', record);

@@ -1,5 +1,6 @@
 // A private redis-server for the local topology: free port, its own data folder, append-only
-// file like the compose Redis (history survives a Redis restart).
+// file like the compose Redis (history survives a Redis restart, also one on the same port and
+// folder after a stop: `port`).
 import { connect } from 'node:net';
 import { mkdirSync } from 'node:fs';
 import { freePort } from './ports';
@@ -11,9 +12,10 @@ export interface LocalRedis {
   process: ManagedProcess;
 }
 
-export async function startRedis(dataDir: string, processOptions: StartProcessOptions = {}): Promise<LocalRedis> {
+/** Starts redis-server on `atPort` (default: a free port) with its data in `dataDir`. */
+export async function startRedis(dataDir: string, processOptions: StartProcessOptions = {}, atPort?: number): Promise<LocalRedis> {
   mkdirSync(dataDir, { recursive: true });
-  const port = await freePort();
+  const port = atPort ?? (await freePort());
   const child = startProcess('redis', 'redis-server', [
     '--port', String(port), '--bind', '127.0.0.1', '--dir', dataDir,
     '--appendonly', 'yes', '--appendfsync', 'everysec', '--save', '', '--loglevel', 'warning',
