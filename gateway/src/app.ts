@@ -10,6 +10,8 @@ const CLIENT_GONE = new Set(['ECONNRESET', 'EPIPE', 'ECONNABORTED', 'ERR_STREAM_
 interface AppOptions {
   logger: Logger;
   cors: CorsPolicy | undefined;
+  /** The gateway is shutting down: answers close their connections. */
+  isDraining: () => boolean;
   /** Adds the routes. */
   routes: (router: Router) => void;
 }
@@ -23,6 +25,7 @@ export function createApp(options: AppOptions): Koa {
     if (CLIENT_GONE.has(error.code ?? '')) return;
     options.logger.warn('request error', { error: error.message, code: error.code });
   });
+  app.use(closeWhenDraining(options.isDraining));
   app.use(errors(options.logger));
   if (options.cors !== undefined) app.use(options.cors.middleware());
   const router = new Router();
@@ -33,6 +36,21 @@ export function createApp(options: AppOptions): Koa {
     throw new GatewayError('not_found', 'no such endpoint');
   });
   return app;
+}
+
+/**
+ * While draining, a request still in progress is answered (a publish cut short would be lost to
+ * its client, and a load balancer does not retry a POST), and its answer says `Connection: close`,
+ * so the gateway's connections end as their requests do.
+ */
+function closeWhenDraining(isDraining: () => boolean): Middleware {
+  return async (ctx, next) => {
+    try {
+      await next();
+    } finally {
+      if (isDraining()) ctx.set('Connection', 'close');
+    }
+  };
 }
 
 /** The one place errors become responses: `{ "error": { "code", "message" } }`. */

@@ -80,6 +80,7 @@ export function createGateway(config: Config, options: GatewayOptions): Gateway 
   const app = createApp({
     logger,
     cors,
+    isDraining: () => hub.draining,
     routes: (router) => {
       healthRoutes(router, { metrics, isReady });
       publishRoutes(router, {
@@ -118,10 +119,13 @@ export function createGateway(config: Config, options: GatewayOptions): Gateway 
     // The listener stays open while streams end, answering /readyz with 503 and new streams with
     // 503 + Retry-After, so probes and load balancers see "not ready" rather than a refused port.
     await endSpread([...hub.streams], Math.min(DRAIN_SPREAD_MS, config.shutdownGraceMs / 4));
+    // No new connection from here; idle ones close now, ones with a request in progress once it
+    // is answered (with Connection: close), the gateway's own sockets (streams, heads) at once.
     const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-    server.closeAllConnections();
     acceptor.close();
+    const cut = setTimeout(() => server.closeAllConnections(), config.shutdownGraceMs / 2);
     await closed;
+    clearTimeout(cut);
     hub.close();
     heartbeat.close();
     batcher.close();
