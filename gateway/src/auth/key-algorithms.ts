@@ -1,9 +1,8 @@
 // Which JWS algorithms a key may verify. Deriving the allowlist from the key itself (never from
 // the token's header) is what closes algorithm confusion: an HS256 token signed with the bytes of
-// a public key, or `alg: none`, is refused before any signature check.
+// a public key, or `alg: none`, is refused before any signature check. A secret verifies HS256
+// only (hs256.ts).
 import type { KeyObject } from 'node:crypto';
-
-export const SECRET_ALGORITHMS: readonly string[] = ['HS256'];
 
 /** Every asymmetric algorithm a JWKS key may use; the key's own type then narrows it (jose does). */
 export const ASYMMETRIC_ALGORITHMS: readonly string[] = [

@@ -1,12 +1,14 @@
-// JWT verification with jose against the one configured key: a shared secret (HS256), a PEM
-// public key (only its own type's algorithms) or a JWKS endpoint (asymmetric algorithms only).
+// JWT verification against the one configured key: a shared secret (HS256, checked inline by
+// hs256.ts), a PEM public key (only its own type's algorithms) or a JWKS endpoint (asymmetric
+// algorithms only), both with jose.
 // Every failure is GatewayError('invalid_token') with a short reason that never includes the token.
-import { createPublicKey, hash, webcrypto, type KeyObject } from 'node:crypto';
+import { createPublicKey, hash, type KeyObject } from 'node:crypto';
 import { createRemoteJWKSet, jwtVerify, type JWTPayload, type JWTVerifyGetKey, type JWTVerifyOptions } from 'jose';
 import type { Config } from '../config';
 import { GatewayError } from '../errors';
 import type { Claims } from './claims';
-import { algorithmsForPublicKey, ASYMMETRIC_ALGORITHMS, SECRET_ALGORITHMS } from './key-algorithms';
+import { hs256Key, verifyHs256, type Hs256Expectations } from './hs256';
+import { algorithmsForPublicKey, ASYMMETRIC_ALGORITHMS } from './key-algorithms';
 import { VerifiedTokenCache } from './verified-token-cache';
 
 export interface TokenVerifier {
@@ -33,30 +35,14 @@ const JWKS_TIMEOUT_MS = 5000;
 /** Longer than any sane JWT; refused before parsing so a huge value costs nothing. */
 const MAX_TOKEN_LENGTH = 8192;
 
-type StaticKey = webcrypto.CryptoKey | KeyObject;
-
-interface KeyPlan {
-  /** A key (a promise of one while the secret is imported), or the JWKS lookup. */
-  key: Promise<StaticKey> | StaticKey | JWTVerifyGetKey;
-  algorithms: string[];
-}
-
-async function verifyWith(token: string, plan: KeyPlan, options: JWTVerifyOptions): Promise<JWTPayload> {
-  const { key } = plan;
-  if (typeof key === 'function') return (await jwtVerify(token, key, options)).payload;
-  return (await jwtVerify(token, await key, options)).payload;
-}
+/** The payload of a token that passes every check; throws (or rejects) with jose's errors otherwise. */
+type PayloadCheck = (token: string) => JWTPayload | Promise<JWTPayload>;
 
 export function createTokenVerifier(
   config: Pick<Config, 'jwt' | 'jwtIssuer' | 'jwtAudience'>,
   options: TokenVerifierOptions = {},
 ): TokenVerifier {
-  const plan = keyPlan(config.jwt, options);
-  const verifyOptions: JWTVerifyOptions = {
-    algorithms: plan.algorithms,
-    ...(config.jwtIssuer === undefined ? {} : { issuer: config.jwtIssuer }),
-    ...(config.jwtAudience === undefined ? {} : { audience: config.jwtAudience }),
-  };
+  const check = payloadCheck(config, options);
   const cache = new VerifiedTokenCache(options.cacheSize ?? 10000, CACHE_MAX_AGE_MS);
   // Concurrent connects with the same token share one verification.
   const inFlight = new Map<string, Promise<Claims>>();
@@ -64,7 +50,7 @@ export function createTokenVerifier(
   async function verifyUncached(token: string, key: string): Promise<Claims> {
     let payload: JWTPayload;
     try {
-      payload = await verifyWith(token, plan, verifyOptions);
+      payload = await check(token);
     } catch (error) {
       throw toGatewayError(error);
     }
@@ -101,22 +87,31 @@ function cacheKey(token: string): string {
   return hash('sha256', token, 'base64');
 }
 
-function keyPlan(jwt: Config['jwt'], options: TokenVerifierOptions): KeyPlan {
+function payloadCheck(config: Pick<Config, 'jwt' | 'jwtIssuer' | 'jwtAudience'>, options: TokenVerifierOptions): PayloadCheck {
+  const { jwt } = config;
+  const expected: Hs256Expectations = { issuer: config.jwtIssuer, audience: config.jwtAudience };
+  const joseOptions = (algorithms: readonly string[]): JWTVerifyOptions => ({
+    algorithms: [...algorithms],
+    ...(expected.issuer === undefined ? {} : { issuer: expected.issuer }),
+    ...(expected.audience === undefined ? {} : { audience: expected.audience }),
+  });
   switch (jwt.kind) {
-    case 'secret':
-      // Imported once: jose would otherwise import the raw bytes again for every token.
-      return {
-        key: webcrypto.subtle.importKey('raw', jwt.secret, { name: 'HMAC', hash: 'SHA-256' }, false, ['verify']),
-        algorithms: [...SECRET_ALGORITHMS],
-      };
+    case 'secret': {
+      const key = hs256Key(jwt.secret);
+      return (token) => verifyHs256(token, key, expected, Math.floor(Date.now() / 1000));
+    }
     case 'public-key': {
       const key: KeyObject = createPublicKey(jwt.pem);
       const usable = algorithmsForPublicKey(key);
       if ('unsupported' in usable) throw new Error(`unsupported JWT public key: ${usable.unsupported}`);
-      return { key, algorithms: usable.algorithms };
+      const verifyOptions = joseOptions(usable.algorithms);
+      return async (token) => (await jwtVerify(token, key, verifyOptions)).payload;
     }
-    case 'jwks':
-      return { key: jwksKey(jwt.url, options), algorithms: [...ASYMMETRIC_ALGORITHMS] };
+    case 'jwks': {
+      const key = jwksKey(jwt.url, options);
+      const verifyOptions = joseOptions(ASYMMETRIC_ALGORITHMS);
+      return async (token) => (await jwtVerify(token, key, verifyOptions)).payload;
+    }
   }
 }
 
