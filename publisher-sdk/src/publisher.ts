@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { setMaxListeners } from 'node:events';
 import type { Cluster, Redis } from 'ioredis';
 import type { BundledEventMap } from '@sse-gateway/schemas';
 import { storeWithRetries } from './attempts';
@@ -114,6 +115,9 @@ export function createPublisher(options: PublisherOptions): Publisher {
   });
   const transport = transportFor(options);
   const closing = new AbortController();
+  // Every publish pausing between retries listens for close() until its pause ends: as many
+  // listeners as publishes in flight, which is the caller's to bound, not a leak to warn about.
+  setMaxListeners(0, closing.signal);
 
   /** Stores the events; the indexes of automatic keys are never reported as duplicates. */
   async function store(events: readonly unknown[], batch: boolean): Promise<PublishManyResult> {

@@ -1,5 +1,7 @@
 // The connection side of publishing: Redis lost and back, close(), and a connection the caller
 // owns. Each test that stops Redis runs its own server.
+import { spawn } from 'node:child_process';
+import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import {
   createPublisher,
@@ -9,6 +11,7 @@ import {
   TransportError,
   type Publisher,
 } from '@sse-gateway/publisher';
+import { freePort } from '../helpers/free-port';
 import { connectRedis, testRedisUrl, uniquePrefix } from '../helpers/redis';
 import { startRedisServer } from '../helpers/redis-server';
 import { waitFor } from '../helpers/wait-for';
@@ -69,6 +72,23 @@ test('Redis stopped mid-way: publish fails clearly, and works again once Redis i
     await publisher.close();
     await server.dispose();
   }
+});
+
+test('many publishes waiting for Redis at once: no listener warning (they share one wait)', async () => {
+  // In a process of its own: Node prints its MaxListenersExceededWarning there, on stderr.
+  const port = await freePort();
+  const child = spawn(process.execPath, ['--import', 'tsx', join(__dirname, 'waiting-publishes.ts'), `redis://127.0.0.1:${port}`, '30'], {
+    cwd: join(__dirname, '..', '..'),
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+  expect({ code, stderr }).toEqual({ code: 0, stderr: '' });
+  // Each waited (through its retries) for the connection that never came, until its deadline.
+  expect(JSON.parse(stdout)).toEqual({ PublishTimeoutError: 30 });
 });
 
 test('publish and publishMany after close() reject with PublisherClosedError; close() twice is fine', async () => {

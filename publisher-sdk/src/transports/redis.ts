@@ -23,9 +23,10 @@ export function redisTransport(redis: RedisClient, options: RedisTransportOption
   };
   redis.on('error', onError);
   const where = describe(redis);
+  const watch = new ReadyWatch(redis);
   return {
     async store(events, deadline) {
-      if (owned) await whenReady(redis, deadline, () => lastError, where);
+      if (owned) await whenReady(redis, watch, deadline, () => lastError, where);
       try {
         return await storeEvents(redis, events, options);
       } catch (error) {
@@ -49,31 +50,61 @@ export function redisTransport(redis: RedisClient, options: RedisTransportOption
   };
 }
 
-function whenReady(redis: RedisClient, deadline: AbortSignal, lastError: () => Error | undefined, where: string): Promise<void> {
+/**
+ * Publishes waiting for the connection share one pair of listeners on the client: a pair each
+ * would pile up past Node's listener warning while Redis is down and callers keep publishing.
+ */
+class ReadyWatch {
+  private readonly waiting = new Set<(ready: boolean) => void>();
+
+  constructor(private readonly redis: RedisClient) {}
+
+  /** Calls `settled` once, on the next 'ready' (true) or 'end' (false); returns a cancel. */
+  wait(settled: (ready: boolean) => void): () => void {
+    if (this.waiting.size === 0) {
+      this.redis.on('ready', this.onReady);
+      this.redis.on('end', this.onEnd);
+    }
+    this.waiting.add(settled);
+    return () => {
+      this.waiting.delete(settled);
+      if (this.waiting.size === 0) this.stopListening();
+    };
+  }
+
+  private readonly onReady = (): void => this.settle(true);
+  private readonly onEnd = (): void => this.settle(false);
+
+  private settle(ready: boolean): void {
+    const waiting = [...this.waiting];
+    this.waiting.clear();
+    this.stopListening();
+    for (const settled of waiting) settled(ready);
+  }
+
+  private stopListening(): void {
+    this.redis.off('ready', this.onReady);
+    this.redis.off('end', this.onEnd);
+  }
+}
+
+function whenReady(redis: RedisClient, watch: ReadyWatch, deadline: AbortSignal, lastError: () => Error | undefined, where: string): Promise<void> {
   if (redis.status === 'ready') return Promise.resolve();
+  // The connection was closed for good (by close()): no 'ready' will come, do not wait for the deadline.
+  const closed = (): TransportError => new TransportError(`the connection to Redis at ${where} was closed`, lastError());
+  if (redis.status === 'end') return Promise.reject(closed());
   return new Promise((resolve, reject) => {
-    const done = (): void => {
-      redis.off('ready', onReady);
-      redis.off('end', onEnd);
-      deadline.removeEventListener('abort', onAbort);
-    };
-    const onReady = (): void => {
-      done();
-      resolve();
-    };
     const onAbort = (): void => {
-      done();
+      cancel();
       reject(new TransportError(`Redis at ${where} is unreachable`, lastError()));
     };
-    // The connection was closed for good (by close()): no 'ready' will come, do not wait for the deadline.
-    const onEnd = (): void => {
-      done();
-      reject(new TransportError(`the connection to Redis at ${where} was closed`, lastError()));
-    };
-    if (redis.status === 'end') return onEnd();
-    redis.on('ready', onReady);
-    redis.on('end', onEnd);
-    deadline.addEventListener('abort', onAbort);
+    const cancel = watch.wait((ready) => {
+      deadline.removeEventListener('abort', onAbort);
+      if (ready) resolve();
+      else reject(closed());
+    });
+    if (deadline.aborted) onAbort();
+    else deadline.addEventListener('abort', onAbort);
   });
 }
 
