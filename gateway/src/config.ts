@@ -59,8 +59,9 @@ export interface Config {
   schemasDir: string | undefined;
   logLevel: string;
   /**
-   * libuv's thread pool (`UV_THREADPOOL_SIZE`): jose's signature checks run there (WebCrypto is
-   * asynchronous), one job per connect. See THREAD_POOL_DEFAULT.
+   * libuv's thread pool (`UV_THREADPOOL_SIZE`): jose's signature checks of public-key and JWKS
+   * tokens run there (WebCrypto is asynchronous), one job per connect; HS256 is checked inline.
+   * See THREAD_POOL_DEFAULT.
    */
   threadPoolSize: number;
 }
@@ -124,7 +125,8 @@ const LOG_LEVELS: readonly string[] = ['error', 'warn', 'info', 'http', 'verbose
 const MIN_SECRET_BYTES = 32;
 
 /**
- * libuv's default is 4 threads. Each connect hands one µs-long HMAC (or RSA/EC) check to the pool,
+ * libuv's default is 4 threads. Each connect with a public-key token hands one RSA/EC check to the pool
+ * (HMAC did too before it was checked inline, and the figures below are jose's HMAC),
  * and threads woken per job cost more than the jobs: with 400 connects in flight on 2 cores, jose
  * verified 16k tokens/s with 4 threads, 22k with 2 and 50k with 1 (more than one event loop can
  * accept). The pool's other work is start-up file reads and DNS lookups of the Redis and JWKS

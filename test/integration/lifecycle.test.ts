@@ -1,10 +1,12 @@
 // The process around the gateway: start-up with and without configuration, and SIGTERM.
 import { execFile } from 'node:child_process';
+import { generateKeyPairSync } from 'node:crypto';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { createEventValidator } from '@sse-gateway/publisher/protocol';
+import { SignJWT } from 'jose';
 import { LISTEN_BACKLOG } from '../../gateway/src/gateway';
 import { GATEWAY_MAIN, ROOT, spawnGateway, startGateway } from '../helpers/gateway';
 import { testRedisUrl, uniquePrefix } from '../helpers/redis';
@@ -71,10 +73,13 @@ function threadCount(pid: number): number {
   return readdirSync(`/proc/${pid}/task`).length;
 }
 
-test('UV_THREADPOOL_SIZE sizes the pool that verifies tokens (default 1, not libuv\'s 4: see config.ts)', async () => {
-  const token = await mintToken();
+test('UV_THREADPOOL_SIZE sizes the pool that verifies public-key tokens (default 1, not libuv\'s 4: see config.ts)', async () => {
+  // A public key's signature goes through jose's WebCrypto, a job on the pool (HS256 is checked inline).
+  const keys = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+  const publicKey = keys.publicKey.export({ type: 'spki', format: 'pem' }).toString();
+  const token = await new SignJWT({ sse: { subscribe: ['*'] } }).setProtectedHeader({ alg: 'ES256' }).setSubject('pool').setExpirationTime('1h').sign(keys.privateKey);
   const threadsWith = async (size: string | undefined): Promise<number> => {
-    const gateway = await spawnGateway({ UV_THREADPOOL_SIZE: size });
+    const gateway = await spawnGateway({ JWT_SECRET: undefined, JWT_PUBLIC_KEY: publicKey, UV_THREADPOOL_SIZE: size });
     try {
       const stream = await rawStream(gateway.url, '/v1/stream?channel=execution:pool', { Authorization: `Bearer ${token}` });
       expect(stream.response.statusCode).toBe(200);
