@@ -10,16 +10,8 @@ const origin = performance.timeOrigin;
 const now = (): number => origin + performance.now();
 const readBuffer = Buffer.allocUnsafe(256 * 1024);
 
-interface Tally {
-  bytes: number;
-  doneAt: number;
-  complete: number;
-  short: number;
-  duplicated: number;
-  disorder: number;
-  failedConnects: number;
-  errors: string[];
-}
+/** What the readers count as they go: the report without its tag and start time. */
+type Tally = Omit<ReplayDone, 't' | 'startedAt'>;
 
 /** One reader: resolves when it has every event, or its stream failed or timed out. */
 function read(command: ReplayCommand, index: number, tally: Tally, deadline: number): Promise<void> {

@@ -45,18 +45,6 @@ export function nextGateway(rotation: number, gateways: number, leaving: number)
   return pick >= leaving ? pick + 1 : pick;
 }
 
-/** A small deterministic PRNG (mulberry32): the same jitter on every run for the same client. */
-export function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /** Counts of one window, summed over clients (and over processes by the orchestrator). */
 export interface WindowCounts {
   /** Clients whose stream closed in the window and that opened another. */

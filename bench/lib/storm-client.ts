@@ -7,7 +7,8 @@ import { connect, type Socket } from 'node:net';
 import { Histogram } from './histogram';
 import type { OpenedReport, StormCommand, StormOpenCommand, StormReport, StormStatsReport } from './messages';
 import { SseReader } from './sse-reader';
-import { ClientBook, emptyCounts, nextGateway, reconnectDelay, seededRandom, type SseBlock, type WindowCounts } from './storm-book';
+import { seededRandom } from './seeded-random';
+import { ClientBook, emptyCounts, nextGateway, reconnectDelay, type SseBlock, type WindowCounts } from './storm-book';
 import { mintToken } from './token';
 
 /** A client that fails this many reconnects in a row gives up (the step's report shows it unsettled). */

@@ -1,6 +1,7 @@
 // Who takes part in a soak: the channels (how fast they are published, by which path, how much
 // history they keep) and the clients (which channels, how they start, what they do wrong),
 // drawn from a seed so that a run can be repeated.
+import { seededRandom } from '../../bench/lib/seeded-random';
 
 type PublishPath = 'sdk' | 'http';
 
@@ -59,20 +60,8 @@ const TRIM_RATE = 8;
 const DEEP_RATE = 6;
 const DEEP_HISTORY = 2000;
 
-/** mulberry32: a small seeded generator, enough to draw a population. */
-function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 export function drawPopulation(options: PopulationOptions): Population {
-  const random = seeded(options.seed);
+  const random = seededRandom(options.seed);
   const pick = <T>(items: readonly T[]): T => items[Math.floor(random() * items.length)]!;
   const some = (items: readonly string[], count: number): string[] => {
     const chosen = new Set<string>();

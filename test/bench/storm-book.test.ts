@@ -1,6 +1,7 @@
 // The storm's bookkeeping: a client's cursor and sequence across reconnects, what a measurement
 // window counts, and where and when a client reconnects.
-import { ClientBook, emptyCounts, mergeCounts, nextGateway, reconnectDelay, seededRandom, type WindowCounts } from '../../bench/lib/storm-book';
+import { seededRandom } from '../../bench/lib/seeded-random';
+import { ClientBook, emptyCounts, mergeCounts, nextGateway, reconnectDelay, type WindowCounts } from '../../bench/lib/storm-book';
 
 function setup(): { window: { counts: WindowCounts }; book: ClientBook } {
   const window = { counts: emptyCounts() };

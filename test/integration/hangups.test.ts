@@ -6,6 +6,7 @@
 import { readdirSync } from 'node:fs';
 import { connect, type Socket } from 'node:net';
 import { createPublisher, type Publisher } from '@sse-gateway/publisher';
+import { seededRandom } from '../../bench/lib/seeded-random';
 import { spawnGateway, type GatewayProcess } from '../helpers/gateway';
 import { scrapeMetric } from '../helpers/metrics';
 import { connectRedis, testRedisUrl, uniquePrefix } from '../helpers/redis';
@@ -21,18 +22,6 @@ const REPLAY_CHANNEL = 'execution:replay';
 
 type Cut = 'partial-headers' | 'verifying' | 'joining' | 'replaying' | 'opened';
 const CUTS: Cut[] = ['partial-headers', 'verifying', 'joining', 'replaying', 'opened'];
-
-/** A small deterministic PRNG (mulberry32), so a failing run can be repeated from its seed. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function openFiles(pid: number): number {
   return readdirSync(`/proc/${pid}/fd`).length;
@@ -75,7 +64,7 @@ afterAll(async () => {
 
 test(`${HANDSHAKES} handshakes cut at random points leave nothing behind`, async () => {
   const seed = Number(process.env['HANGUP_SEED'] ?? Date.now() % 100000);
-  const random = prng(seed);
+  const random = seededRandom(seed);
   const { port } = gateway;
   const pid = gateway.child.pid as number;
   // Warm up: one stream opened and closed, so lazily created handles exist before the baseline.
