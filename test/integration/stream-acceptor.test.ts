@@ -39,12 +39,11 @@ async function raw(to: TestGateway = gw): Promise<Raw> {
   return { socket, text: () => text, closed };
 }
 
-/** Writes `text` a few bytes at a time, each piece its own packet (TCP_NODELAY, a turn between). */
+/** Writes `text` a few bytes at a time, each piece its own packet (TCP_NODELAY, each sent before the next). */
 async function trickle(socket: Socket, text: string, size: number): Promise<void> {
   socket.setNoDelay(true);
   for (let i = 0; i < text.length; i += size) {
-    socket.write(text.slice(i, i + size));
-    await new Promise((resolve) => setImmediate(resolve));
+    await new Promise<void>((resolve, reject) => socket.write(text.slice(i, i + size), (error) => (error ? reject(error) : resolve())));
   }
 }
 
