@@ -60,18 +60,14 @@ export class Membership {
     pending.push(item);
   }
 
-  /** Takes what is held, leaving an empty list (still holding). */
-  takePending(): Item[] {
-    const taken = this.pending ?? [];
-    this.pending = [];
-    this.pendingBytes = 0;
-    this.reread = false;
-    return taken;
-  }
-
-  /** Live from now on. */
-  release(): void {
+  /**
+   * Live from now on: returns what is held, to be written first. Only right after a check that
+   * nothing was dropped (`reread` false), in the same synchronous step.
+   */
+  goLive(): Item[] {
+    const held = this.pending ?? [];
     this.pending = undefined;
     this.pendingBytes = 0;
+    return held;
   }
 }

@@ -27,7 +27,7 @@ export async function replayChannel(sub: Subscription, index: number): Promise<v
   const retained = sub.request.state ? await sub.retained(index) : undefined;
   if (sub.closed) return;
   let first = true;
-  do {
+  for (;;) {
     membership.reread = false;
     // Live items newer than this wait in `pending`; items dropped from there are at or before it.
     const target = sub.channelOf(index).lastParts;
@@ -35,12 +35,15 @@ export async function replayChannel(sub: Subscription, index: number): Promise<v
     first = false;
     if (!(await replayUpTo(sub, index, position, target, state.before))) return;
     for (const item of state.after) sub.writeEvent(index, item, false);
-  } while (membership.reread);
-  // Let the socket take the replay, then write what was held and go live, in one synchronous step
-  // (what is held is at most half the client's buffer: with the replay sent, it fits).
-  if (!(await sub.paced(0))) return;
-  const pending = membership.takePending();
-  membership.release();
+    if (membership.reread) continue;
+    // Let the socket take the replay (what is held is at most half the client's buffer: with the
+    // replay sent, it fits). Live items keep coming meanwhile and may overflow what is held: then
+    // they are read from history too, else they would be lost for good.
+    if (!(await sub.paced(0))) return;
+    if (!membership.reread) break;
+  }
+  // Synchronously after the check: nothing can be dropped between it and going live.
+  const pending = membership.goLive();
   for (const item of pending) writeHeld(sub, index, item);
 }
 

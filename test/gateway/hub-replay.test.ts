@@ -1,0 +1,44 @@
+// A stream's replay and its going live, one await at a time (the gated hub of hub-harness.ts):
+// whatever arrives live while the stream replays or waits for its socket reaches the client once,
+// in order, with nothing lost.
+import type { Resume, StreamRequest } from '../../gateway/src/hub/subscription';
+import { createHarness, FakeSink, settle } from './support/hub-harness';
+
+const CHANNEL = 'execution:r';
+
+function request(resume: Resume): StreamRequest {
+  return { subject: 'alice', channels: [CHANNEL], resume, state: false, expiresAt: undefined, headers: {} };
+}
+
+const steps = (from: number, count: number) =>
+  Array.from({ length: count }, (_, i) => ({ channel: CHANNEL, type: 'execution.progress', data: { executionId: 'x', step: from + i } }));
+
+beforeEach(() => jest.useFakeTimers({ doNotFake: ['setImmediate', 'nextTick', 'queueMicrotask'] }));
+afterEach(() => jest.useRealTimers());
+
+test('live events that overflow what a stream holds while its socket takes the replay are read from history: every event once, in order', async () => {
+  // A 8 KB client buffer: the stream holds at most 4 KB of live events, and writes the replay on
+  // while its backlog is under 2 KB. The socket congests past 500 bytes, so the few replayed
+  // events are written at once and the stream then waits for the socket before going live.
+  const h = createHarness({ clientBufferBytes: 8192 }, 1000);
+  const replayed = await h.publish(steps(0, 5));
+  const sink = new FakeSink(h.gate, 500);
+  void h.hub.attach(sink, request({ kind: 'earliest' }));
+  for (;;) {
+    await settle();
+    if (h.gate.waitingLabels.includes('drain')) break;
+    expect(h.gate.releaseNext()).toBe(true);
+  }
+  expect(sink.events().map((e) => e.id)).toEqual(replayed);
+
+  // Far more than 4 KB arrives live while the stream waits for its socket.
+  const live = await h.publish(steps(5, 60));
+  await settle();
+  while (h.gate.releaseNext() || (await settle(), h.gate.releaseNext()));
+  const after = await h.publish(steps(65, 1));
+  await settle();
+
+  expect(sink.events().map((e) => e.id)).toEqual([...replayed, ...live, ...after]);
+  expect(sink.closed).toBe(false);
+  sink.hangUp();
+});
