@@ -134,6 +134,30 @@ test('a bus that fails at any step before the stream starts: 503, everything rel
   }
 });
 
+test.each(['head', 'history'] as const)('a bus whose %s fails while a cursor is checked: 503 bus_unavailable, everything released', async (read) => {
+  const h = createHarness();
+  await h.publish(steps('execution:a', 0, 1));
+  // Ahead of what the gateway delivered: the stream's head and first entry are read to place it.
+  const ahead = new Map([[channelHash('execution:a'), { ms: Date.now() + 60_000, seq: 0 }]]);
+  const inner = h.bus.inner;
+  if (read === 'head') {
+    const original = inner.head.bind(inner);
+    let calls = 0;
+    inner.head = (channel) => (++calls === 2 ? Promise.reject(new Error('Redis went away')) : original(channel));
+  } else {
+    inner.history = () => Promise.reject(new Error('Redis went away'));
+  }
+  const sink = new FakeSink(h.gate);
+  const opened = h.hub.attach(sink, request({ kind: 'cursor', positions: ahead }, { channels: ['execution:a'] }));
+  opened.catch(() => undefined);
+  while (h.gate.releaseNext() || (await settle(), h.gate.releaseNext()));
+  await expect(opened).rejects.toMatchObject({ code: 'bus_unavailable' });
+  expect(h.gate.passed).toContain(read === 'head' ? 'head execution:a' : 'history execution:a 0-0');
+  expect(sink.detached).toBe(true);
+  expect(sink.started).toBe(false);
+  await expectNothingHeld(h);
+});
+
 test('a hang-up while waiting for a disconnected bus cancels the wait and its timer', async () => {
   const h = createHarness();
   Object.defineProperty(h.bus, 'connected', { get: () => false });

@@ -147,14 +147,10 @@ export class Subscription implements Member, SinkOwner {
       this.memberships.push(membership);
       this.hub.join(name, membership);
     });
-    try {
-      await Promise.all(this.memberships.map((membership) => membership.channel.ready));
-    } catch (error) {
-      throw error instanceof GatewayError ? error : new GatewayError('bus_unavailable', 'the message bus did not answer; retry shortly');
-    }
+    await fromBus(Promise.all(this.memberships.map((membership) => membership.channel.ready)));
     if (this.closed) return false;
     this.stage = 'positioning';
-    await this.startPositions();
+    await fromBus(this.startPositions());
     if (this.closed) return false;
     this.refuseIfDraining();
     return true;
@@ -367,5 +363,17 @@ export class Subscription implements Member, SinkOwner {
         reason,
       });
     }
+  }
+}
+
+/**
+ * A step of the handshake that reads the bus. Its failure is the bus's, not the gateway's: 503
+ * `bus_unavailable` (the client retries shortly), never a 500 logged as an internal error.
+ */
+async function fromBus<T>(step: Promise<T>): Promise<T> {
+  try {
+    return await step;
+  } catch (error) {
+    throw error instanceof GatewayError ? error : new GatewayError('bus_unavailable', 'the message bus did not answer; retry shortly');
   }
 }
