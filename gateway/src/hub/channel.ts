@@ -177,7 +177,12 @@ export class Channel {
     }
   }
 
-  /** Reads history after the last delivered id until it is exhausted, delivering it. */
+  /**
+   * Reads history after the last delivered id until a read reaches its end (a page shorter than
+   * asked for), delivering it. Under steady publishing history grows while it is read: reading on
+   * until a page came back empty would chase it round trip after round trip, reading what the
+   * held live messages already carry.
+   */
   private async catchUp(): Promise<void> {
     const position: HistoryPosition = { after: this.lastId, contiguous: true };
     for (;;) {
@@ -185,8 +190,9 @@ export class Channel {
       const grant = this.deps.budget.take(this.deps.page.bytes);
       try {
         const page = await readPage(this.deps.bus, this.name, position, this.deps.page, this.deps.metrics);
-        if (this.phase === 'closed' || page.entries === 0) return;
+        if (this.phase === 'closed') return;
         for (const item of page.items) if (item.kind === 'notice' || compareParts(item.idParts, this.lastParts) > 0) this.deliver(item);
+        if (!page.full) return;
       } finally {
         grant.release();
       }
@@ -196,9 +202,11 @@ export class Channel {
   /**
    * Delivers what is held, in order. Returns false (keeping the rest held) at an item that does not
    * follow the last delivered one and arrived after this round's reads began: its predecessor may
-   * just not have been read yet. One that arrived before them was not in history when it was read
-   * to its end: never stored (a message written to the pub/sub channel by hand) or already gone
-   * (the stream deleted meanwhile). It is dropped, never delivered: a forged id far in the future
+   * just not have been read yet. One that arrived before them was stored before it was announced,
+   * so before the round's last read, which reached the end of history (a page shorter than asked
+   * for): had it been there, with its predecessors, it would have been read and delivered. So it
+   * was never stored (a message written to the pub/sub channel by hand) or was already gone (the
+   * stream deleted meanwhile). It is dropped, never delivered: a forged id far in the future
    * would otherwise become the channel's position and silence every real event after it.
    */
   private releaseHeld(arrivedBeforeRead: number): boolean {

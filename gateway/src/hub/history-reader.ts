@@ -25,6 +25,11 @@ export interface Page {
   readonly entries: number;
   /** Bytes of the page's envelopes. */
   readonly bytes: number;
+  /**
+   * As many entries as were asked for: history may go on after the page. A shorter page read
+   * history to its end, as it was at that read.
+   */
+  readonly full: boolean;
 }
 
 export interface PageLimits {
@@ -61,5 +66,5 @@ export async function readPage(bus: Bus, channel: string, position: HistoryPosit
     if (item === undefined) metrics.eventsDropped.inc({ reason: 'invalid_envelope' });
     else items.push(item);
   }
-  return { items, entries: entries.length, bytes };
+  return { items, entries: entries.length, bytes, full: entries.length >= count };
 }

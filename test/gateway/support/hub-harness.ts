@@ -60,6 +60,8 @@ export class GatedBus implements Bus {
   readonly subscribed = new Set<string>();
   /** While true, live messages wait at the gate too (in flight from Redis). */
   holdLive = false;
+  /** Live messages to lose (a Redis blip): each one dropped counts this down. */
+  dropLive = 0;
   constructor(
     readonly inner: MemoryBus,
     private readonly gate: Gate,
@@ -70,6 +72,10 @@ export class GatedBus implements Bus {
   subscribe(channel: string, handler: LiveHandler): Promise<void> {
     this.subscribed.add(channel);
     const gated: LiveHandler = (raw) => {
+      if (this.dropLive > 0) {
+        this.dropLive--;
+        return;
+      }
       if (!this.holdLive) return handler(raw);
       const copy = Buffer.from(raw);
       void this.gate.wait(`live ${channel}`, async () => undefined).then(() => handler(copy));

@@ -1,6 +1,7 @@
-// A stream's replay and its going live, one await at a time (the gated hub of hub-harness.ts):
-// whatever arrives live while the stream replays or waits for its socket reaches the client once,
-// in order, with nothing lost.
+// History read by the hub, one await at a time (the gated hub of hub-harness.ts): a stream's
+// replay and its going live, and a channel's catch-up after a lost live message. Whatever arrives
+// live meanwhile reaches the client once, in order, with nothing lost, and history is read no more
+// than needed.
 import type { Resume, StreamRequest } from '../../gateway/src/hub/subscription';
 import { createHarness, FakeSink, settle } from './support/hub-harness';
 
@@ -40,5 +41,21 @@ test('live events that overflow what a stream holds while its socket takes the r
 
   expect(sink.events().map((e) => e.id)).toEqual([...replayed, ...live, ...after]);
   expect(sink.closed).toBe(false);
+  sink.hangUp();
+});
+
+test('a catch-up stops at the first page shorter than asked for: history was read to its end', async () => {
+  const h = createHarness();
+  const sink = new FakeSink(h.gate);
+  void h.hub.attach(sink, request({ kind: 'live' }));
+  while (h.gate.releaseNext() || (await settle(), h.gate.releaseNext()));
+  const before = await h.publish(steps(0, 1));
+  h.bus.dropLive = 1; // lost on its way from Redis
+  const lost = await h.publish(steps(1, 1));
+  const next = await h.publish(steps(2, 1)); // its `prev` is the lost one: the channel catches up
+  const reads = h.gate.passed.length;
+  while (h.gate.releaseNext() || (await settle(), h.gate.releaseNext()));
+  expect(sink.events().map((e) => e.id)).toEqual([...before, ...lost, ...next]);
+  expect(h.gate.passed.slice(reads)).toEqual([`history ${CHANNEL} ${before[0]}`]);
   sink.hangUp();
 });
