@@ -59,3 +59,23 @@ test('a catch-up stops at the first page shorter than asked for: history was rea
   expect(h.gate.passed.slice(reads)).toEqual([`history ${CHANNEL} ${before[0]}`]);
   sink.hangUp();
 });
+
+test('live messages that overflow what a starting channel holds are read from history, none dropped as unconfirmed', async () => {
+  const h = createHarness();
+  const sink = new FakeSink(h.gate);
+  void h.hub.attach(sink, request({ kind: 'live' }));
+  await settle();
+  // Held before the subscription is confirmed: in the head the channel reads next.
+  await h.publish(steps(0, 2));
+  expect(h.gate.release('subscribe')).toBe(true);
+  await settle();
+  expect(h.gate.waitingLabels).toEqual([`head ${CHANNEL}`]);
+  // While the head is read: more than the channel holds (1 MB), then two small events.
+  const log = (i: number) => ({ channel: CHANNEL, type: 'execution.log', data: { executionId: 'x', level: 'info', message: `${i}`.padEnd(16000, '.') } });
+  const large = await h.publish(Array.from({ length: 70 }, (_, i) => log(i)));
+  const small = await h.publish(steps(2, 2));
+  while (h.gate.releaseNext() || (await settle(), h.gate.releaseNext()));
+  expect((await h.metrics.eventsDropped.get()).values).toEqual([]);
+  expect(sink.events().map((e) => e.id)).toEqual([...large, ...small]);
+  sink.hangUp();
+});

@@ -18,8 +18,8 @@ import type { FairQuota } from './fair-quota';
  * - `starting`: subscribing and reading the stream's head; live messages are held.
  * - `live`: live messages are delivered as they come.
  * - `catching-up`: reading history after the last delivered id; live messages are held.
- * - `stale`: catching up, and asked to read once more when done (the bus reconnected meanwhile,
- *   or held messages overflowed MAX_HELD_BYTES and were dropped).
+ * - `stale`: starting or catching up, and asked to read (once more) when done (the bus reconnected
+ *   meanwhile, or held messages overflowed MAX_HELD_BYTES and were dropped).
  * - `waiting`: a catch-up failed; holding, and trying again after a pause.
  * - `closed`: nobody wants the channel any more.
  */
@@ -103,10 +103,11 @@ export class Channel {
   private hold(item: EventItem): void {
     this.heldBytes += item.envelope.length;
     if (this.heldBytes > MAX_HELD_BYTES) {
-      // History has them: drop what is held and read it all from there.
+      // History has them: drop what is held and read it all from there. A starting channel too:
+      // start()'s count of what arrived before the head was read no longer matches what is held.
       this.held = [];
       this.heldBytes = 0;
-      if (this.phase === 'catching-up') this.phase = 'stale';
+      if (this.phase === 'catching-up' || this.phase === 'starting') this.phase = 'stale';
       return;
     }
     // A live envelope is a view into the Redis client's read chunk: copy what is kept for a while.
