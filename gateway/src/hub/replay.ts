@@ -69,7 +69,8 @@ async function replayUpTo(sub: Subscription, index: number, position: HistoryPos
   const name = sub.channels[index] as string;
   let retained: EventItem[] | undefined = state;
   const writeRetained = (before: StreamIdParts | undefined): void => {
-    for (const item of retained ?? []) if (before === undefined || compareParts(item.idParts, before) < 0) sub.writeEvent(index, item, false);
+    if (retained === undefined) return; // once per replayed event: no allocation once written
+    for (const item of retained) if (before === undefined || compareParts(item.idParts, before) < 0) sub.writeEvent(index, item, false);
     retained = undefined;
   };
   while (compareParts(parseStreamId(position.after) as StreamIdParts, target) < 0) {
@@ -86,7 +87,8 @@ async function replayUpTo(sub: Subscription, index: number, position: HistoryPos
           writeRetained(undefined);
           return true;
         }
-        if (!(await sub.paced())) return false;
+        // Per replayed event: only a congested socket is worth a promise and its microtasks.
+        if (sub.sink.congested ? !(await sub.paced()) : sub.closed) return false;
         if (item.kind === 'notice') sub.sendNotice(item);
         else {
           writeRetained(item.idParts);
