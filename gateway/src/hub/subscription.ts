@@ -61,6 +61,8 @@ interface Start {
 export class Subscription implements Member, SinkOwner {
   stage: Stage = 'waiting';
   readonly channels: readonly string[];
+  /** Read per event delivered: a field, not a getter. */
+  readonly singleChannel: boolean;
   /** Per channel, in the order of `channels`: its position (the cursor) and what is held for it. */
   readonly memberships: Membership[] = [];
   readonly subject: string;
@@ -82,6 +84,7 @@ export class Subscription implements Member, SinkOwner {
     request: StreamRequest,
   ) {
     this.channels = request.channels;
+    this.singleChannel = request.channels.length === 1;
     this.subject = request.subject;
     this.expiresAt = request.expiresAt;
     this.start = { request, requested: [], gaps: [] };
@@ -90,10 +93,6 @@ export class Subscription implements Member, SinkOwner {
   /** The request, until the stream is live. */
   get request(): StreamRequest {
     return (this.start as Start).request;
-  }
-
-  get singleChannel(): boolean {
-    return this.channels.length === 1;
   }
 
   get closed(): boolean {
