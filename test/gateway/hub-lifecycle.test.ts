@@ -158,28 +158,40 @@ test.each(['head', 'history'] as const)('a bus whose %s fails while a cursor is 
   await expectNothingHeld(h);
 });
 
-test('a hang-up while waiting for a disconnected bus cancels the wait and its timer', async () => {
+/** Whether `promise` has settled, read at any time. */
+function watch(promise: Promise<void>): { settled: boolean } {
+  const state = { settled: false };
+  promise.then(
+    () => (state.settled = true),
+    () => (state.settled = true),
+  );
+  return state;
+}
+
+test('a hang-up while waiting for a disconnected bus cancels the wait and its timer, and open() settles', async () => {
   const h = createHarness();
   Object.defineProperty(h.bus, 'connected', { get: () => false });
   const sink = new FakeSink(h.gate);
   const opened = h.hub.attach(sink, request({ kind: 'live' }));
+  const open = watch(opened);
   await settle();
   expect(jest.getTimerCount()).toBe(1); // the bus wait
   sink.hangUp();
   await expectNothingHeld(h);
+  expect(open.settled).toBe(true);
+  await expect(opened).resolves.toBeUndefined(); // a hang-up is no error: nothing to answer
   expect(h.gate.pending).toBe(0);
   jest.advanceTimersByTime(10_000);
   await settle();
   expect(sink.started).toBe(false);
-  void opened;
 });
 
-test('a hang-up while waiting for the replay budget leaves the queue and takes nothing', async () => {
+test('a hang-up while waiting for the replay budget leaves the queue, takes nothing, and open() settles', async () => {
   const h = createHarness({ replayBudgetBytes: 64 * 1024 });
   await h.publish(steps('execution:a', 0, 5));
   const blocker = h.hub.budget.take(64 * 1024); // every byte held by another replay
   const sink = new FakeSink(h.gate);
-  void h.hub.attach(sink, request({ kind: 'earliest' }, { channels: ['execution:a'] }));
+  const open = watch(h.hub.attach(sink, request({ kind: 'earliest' }, { channels: ['execution:a'] })));
   while (h.gate.releaseNext() || (await settle(), h.gate.releaseNext()));
   expect(sink.started).toBe(true);
   expect(h.hub.budget.waiting).toBe(1);
@@ -187,6 +199,8 @@ test('a hang-up while waiting for the replay budget leaves the queue and takes n
   expect(h.hub.budget.waiting).toBe(0);
   expect(h.hub.reads.inUse).toBe(0);
   expect(h.hub.reads.waiting).toBe(0); // out of the queue at once: it holds up nobody behind it
+  await settle();
+  expect(open.settled).toBe(true);
   blocker.release();
   await expectNothingHeld(h);
 });

@@ -17,16 +17,16 @@ export interface Grant {
   release(): void;
 }
 
-/** A place in the queue: `granted` settles when the grant is given, or never after `cancel()`. */
+/** A place in the queue: `granted` resolves with the grant, or undefined once cancelled first. */
 export interface PendingGrant {
-  readonly granted: Promise<Grant>;
+  readonly granted: Promise<Grant | undefined>;
   /** Leaves the queue (the stream closed while waiting). A grant already given must be released. */
   cancel(): void;
 }
 
 interface Waiter {
   readonly amount: number;
-  readonly resolve: (grant: Grant) => void;
+  readonly resolve: (grant: Grant | undefined) => void;
 }
 
 export class FairQuota {
@@ -55,7 +55,7 @@ export class FairQuota {
       return { granted: Promise.resolve(this.take(wanted)), cancel: () => undefined };
     }
     let waiter: Waiter | undefined;
-    const granted = new Promise<Grant>((resolve) => {
+    const granted = new Promise<Grant | undefined>((resolve) => {
       waiter = { amount: wanted, resolve };
       this.queue.push(waiter);
     });
@@ -63,7 +63,9 @@ export class FairQuota {
       granted,
       cancel: () => {
         const index = this.queue.indexOf(waiter as Waiter);
-        if (index >= 0) this.queue.splice(index, 1);
+        if (index < 0) return; // granted already: the grant is the caller's to release
+        this.queue.splice(index, 1);
+        waiter?.resolve(undefined);
         this.serve(); // the head of the queue may have been the one waiting
       },
     };

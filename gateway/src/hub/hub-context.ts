@@ -15,7 +15,7 @@ import type { Subscription } from './subscription';
 export interface BusWait {
   /** True once the bus is connected (at once when it is), false after the wait's limit. */
   readonly connected: Promise<boolean>;
-  /** Stops waiting (the promise then never settles). */
+  /** Stops waiting: `connected` resolves false (at once, unless it already settled). */
   cancel(): void;
 }
 

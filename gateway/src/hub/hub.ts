@@ -160,13 +160,8 @@ export class Hub implements HubContext {
       timer = setTimeout(() => waiter?.(false), BUS_WAIT_MS);
       this.busWaiters.add(waiter);
     });
-    return {
-      connected,
-      cancel: () => {
-        clearTimeout(timer);
-        this.busWaiters.delete(waiter as (connected: boolean) => void);
-      },
-    };
+    // Settles the wait (false), so whoever awaits it goes on and sees why.
+    return { connected, cancel: () => waiter?.(false) };
   }
 
   /** SIGTERM: new streams are refused from now on (open ones are ended by the caller). */

@@ -315,7 +315,7 @@ export class Subscription implements Member, SinkOwner {
     this.pendingGrant = pending;
     const grant = await pending.granted;
     this.pendingGrant = undefined;
-    if (!this.closed) return grant;
+    if (grant === undefined || !this.closed) return grant;
     grant.release();
     return undefined;
   }
