@@ -158,6 +158,27 @@ test.each(['head', 'history'] as const)('a bus whose %s fails while a cursor is 
   await expectNothingHeld(h);
 });
 
+test.each(['joining', 'positioning'] as const)('a drain that reaches a stream still %s refuses it with 503 draining, everything released, the connection left to answer', async (stage) => {
+  const h = createHarness();
+  await h.publish(steps('execution:a', 0, 1));
+  // A cursor ahead of the gateway: positioning reads the stream's head again.
+  const ahead = new Map([[channelHash('execution:a'), { ms: Date.now() + 60_000, seq: 0 }]]);
+  const sink = new FakeSink(h.gate);
+  const opened = h.hub.attach(sink, request({ kind: 'cursor', positions: ahead }, { channels: ['execution:a'] }));
+  opened.catch(() => undefined);
+  while ([...h.hub.streams][0]?.stage !== stage) {
+    await settle();
+    expect(h.gate.releaseNext()).toBe(true);
+  }
+  h.hub.drain();
+  for (const stream of h.hub.streams) stream.end('drain');
+  while (h.gate.releaseNext() || (await settle(), h.gate.releaseNext()));
+  await expect(opened).rejects.toMatchObject({ code: 'draining' });
+  expect(sink.detached).toBe(true);
+  expect(sink.started).toBe(false);
+  await expectNothingHeld(h);
+});
+
 /** Whether `promise` has settled, read at any time. */
 function watch(promise: Promise<void>): { settled: boolean } {
   const state = { settled: false };

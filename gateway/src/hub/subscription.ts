@@ -77,6 +77,8 @@ export class Subscription implements Member, SinkOwner {
   private pendingGrant: PendingGrant | undefined;
   /** Cancels what the stream waits for now (a timer): called on close. */
   private cancelWait: (() => void) | undefined;
+  /** Ended before its response started: refused (503 draining) at its next step. */
+  private endedEarly = false;
 
   constructor(
     private readonly hub: HubContext,
@@ -148,6 +150,7 @@ export class Subscription implements Member, SinkOwner {
     });
     await fromBus(Promise.all(this.memberships.map((membership) => membership.channel.ready)));
     if (this.closed) return false;
+    this.refuseIfDraining();
     this.stage = 'positioning';
     await fromBus(this.startPositions());
     if (this.closed) return false;
@@ -156,7 +159,7 @@ export class Subscription implements Member, SinkOwner {
   }
 
   private refuseIfDraining(): void {
-    if (this.hub.draining) throw new GatewayError('draining', 'this gateway is shutting down; reconnect to another');
+    if (this.hub.draining || this.endedEarly) throw new GatewayError('draining', 'this gateway is shutting down; reconnect to another');
   }
 
   /**
@@ -261,9 +264,15 @@ export class Subscription implements Member, SinkOwner {
     this.sink.end('token_expired');
   }
 
-  /** Ends the stream cleanly (drain). */
+  /**
+   * Ends the stream cleanly (drain). One whose response has not started is refused instead, as
+   * any stream arriving now: a bare close would tell its client nothing, 503 draining with
+   * Retry-After sends it to another gateway. It is waiting for the bus (channels' heads, its
+   * cursor's place): the refusal comes with the answer, at its next step.
+   */
   end(reason: CloseReason): void {
-    this.sink.end(reason);
+    if (this.stage === 'replaying' || this.stage === 'live') this.sink.end(reason);
+    else this.endedEarly = true;
   }
 
   /**
