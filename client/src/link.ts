@@ -180,6 +180,7 @@ export class Link {
   private retryLater(code: StreamErrorCode | undefined, message: string, details: { status?: number; gatewayCode?: string | undefined }, retryAfterMs?: number): void {
     const delay = retryAfterMs === undefined ? backoff(this.retryMs, this.failures++) : retryAfterMs + Math.random() * this.retryMs;
     this.setState('reconnecting');
+    if (this.state === 'closed') return; // by a `state` handler: no timer to outlive it, no error after `closed`
     this.timer = setTimeout(() => void this.open(), delay);
     if (code !== undefined) this.sink.error(new StreamError(code, message, { ...details, fatal: false, retryInMs: Math.round(delay) }));
   }
