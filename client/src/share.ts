@@ -38,8 +38,7 @@ export function share(stream: ClientStream, key: string, startLink: (lastEventId
   };
   const deliver = (type: string, envelope: Envelope, cursor: string | undefined): boolean => {
     if (!follows(lastIds, envelope)) return false;
-    stream.cursor = cursor;
-    stream.dispatch(type, envelope);
+    stream.dispatch(type, envelope, cursor);
     return true;
   };
 
