@@ -5,6 +5,9 @@ import type { Envelope, EventMap, Stream, StreamNotifications, StreamState } fro
 
 type Handler = (value: never) => void;
 
+/** The stream's own notifications: names handlers listen on that are never event types. */
+const NOTIFICATIONS: ReadonlySet<string> = new Set<keyof StreamNotifications>(['gap', 'state', 'error']);
+
 export class ClientStream implements Stream<EventMap> {
   state: StreamState = 'connecting';
   cursor: string | undefined;
@@ -21,11 +24,12 @@ export class ClientStream implements Stream<EventMap> {
 
   /** The event types listened to (EventSource must name them), with the gateway's own. */
   types(): string[] {
-    return [...this.handlers.keys(), 'gateway.gap', 'gateway.token_expired'];
+    return [...[...this.handlers.keys()].filter((type) => !NOTIFICATIONS.has(type)), 'gateway.gap', 'gateway.token_expired'];
   }
 
-  /** An event to its listeners, a `gateway.gap` notice to the `gap` listeners. */
-  dispatch(type: string, envelope: Envelope): void {
+  /** An event to its listeners, a `gateway.gap` notice to the `gap` listeners; `cursor` is the stream's position after it. */
+  dispatch(type: string, envelope: Envelope, cursor: string | undefined): void {
+    this.cursor = cursor;
     if (type === 'gateway.gap') this.emit('gap', envelope.data as StreamNotifications['gap']);
     else this.emit(type, envelope);
   }

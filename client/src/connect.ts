@@ -45,10 +45,7 @@ export function connect<Custom extends EventMap = {}>(options: ConnectOptions): 
     share(stream, `sse-gateway ${url}`, (lastEventId, sink) => startLink(lastEventId ?? options.lastEventId, sink));
   } else {
     const link = startLink(options.lastEventId, {
-      deliver(type, envelope, cursor) {
-        stream.cursor = cursor;
-        stream.dispatch(type, envelope);
-      },
+      deliver: (type, envelope, cursor) => stream.dispatch(type, envelope, cursor),
       cursor: (cursor) => (stream.cursor = cursor),
       state: (state) => stream.setState(state),
       error: (error) => stream.error(error),

@@ -9,12 +9,15 @@ export const eventSourceTransport: Transport = (request, handlers) =>
   new Promise((resolve) => {
     const url = new URL(request.url, location.href);
     if (request.cursor !== undefined) url.searchParams.set('lastEventId', request.cursor);
-    if (url.hostname === location.hostname) {
+    const byCookie = url.hostname === location.hostname;
+    if (byCookie) {
       document.cookie = `sse_token=${encodeURIComponent(request.token)}; path=${url.pathname}; SameSite=Strict${url.protocol === 'https:' ? '; Secure' : ''}`;
     } else {
       url.searchParams.set('access_token', request.token);
     }
-    const source = new EventSource(url, { withCredentials: url.origin !== location.origin });
+    // Credentials only to carry the cookie (to another port of this host): a gateway with
+    // CORS_ORIGINS=* refuses credentialed requests, and on another host the token is in the URL.
+    const source = new EventSource(url, { withCredentials: byCookie });
     let opened = false;
     const end = (result: TransportEnd): void => {
       source.close();

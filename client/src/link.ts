@@ -83,6 +83,9 @@ export class Link {
       return;
     }
     if (signal.aborted) return;
+    // From the request on, not from the answer: a gateway that never answers is given up too.
+    this.lastByteAt = Date.now();
+    if (this.options.idleMs > 0) this.watchIdle(signal);
     const { url, types, maxEventLength, transport } = this.options;
     const end = await transport({ url, token, cursor: this.cursor, types, maxEventLength, signal }, this.handlers(token, signal)).catch(
       (error: unknown): TransportEnd => ({ kind: 'network', message: messageOf(error) }),
@@ -114,10 +117,9 @@ export class Link {
     if (signal.aborted) return; // closed by a `state` handler
     const refreshIn = refreshDelay(token);
     if (refreshIn !== undefined) this.refreshTimer = setTimeout(() => this.reopen(true), refreshIn);
-    if (this.options.idleMs > 0) this.watchIdle(signal);
   }
 
-  /** Reopens a stream that received no byte (not even a heartbeat) for `idleMs`. */
+  /** Reopens a stream that received no answer or no byte (not even a heartbeat) for `idleMs`. */
   private watchIdle(signal: AbortSignal): void {
     const left = this.lastByteAt + this.options.idleMs - Date.now();
     this.timer = setTimeout(() => {
@@ -180,6 +182,7 @@ export class Link {
   private retryLater(code: StreamErrorCode | undefined, message: string, details: { status?: number; gatewayCode?: string | undefined }, retryAfterMs?: number): void {
     const delay = retryAfterMs === undefined ? backoff(this.retryMs, this.failures++) : retryAfterMs + Math.random() * this.retryMs;
     this.setState('reconnecting');
+    if (this.state === 'closed') return; // by a `state` handler: no timer to outlive it, no error after `closed`
     this.timer = setTimeout(() => void this.open(), delay);
     if (code !== undefined) this.sink.error(new StreamError(code, message, { ...details, fatal: false, retryInMs: Math.round(delay) }));
   }

@@ -32,13 +32,13 @@ export function share(stream: ClientStream, key: string, startLink: (lastEventId
     if (stream.state !== 'closed') channel.postMessage(relay);
   };
   const setState = (state: StreamState): void => {
-    // A follower that takes over is reconnecting, not connecting, if it was open before.
+    // A leader that took over before its own first stream opened says `connecting`: to a tab that
+    // was open already, that is reconnecting.
     stream.setState(state === 'connecting' && stream.state !== 'connecting' ? 'reconnecting' : state);
   };
   const deliver = (type: string, envelope: Envelope, cursor: string | undefined): boolean => {
     if (!follows(lastIds, envelope)) return false;
-    stream.cursor = cursor;
-    stream.dispatch(type, envelope);
+    stream.dispatch(type, envelope, cursor);
     return true;
   };
 
@@ -60,7 +60,11 @@ export function share(stream: ClientStream, key: string, startLink: (lastEventId
   };
 
   const lead = (): Promise<void> | undefined => {
-    if (stream.state === 'closed') return undefined;
+    // The old leader's stream is gone and this tab's is not open yet: this tab and the others are
+    // between two streams (the link reports no state until its stream opens).
+    if (stream.state === 'open') stream.setState('reconnecting');
+    if (stream.state === 'closed') return undefined; // now, or by a `state` handler just now
+    post({ k: 'state', state: stream.state });
     link = startLink(stream.cursor, {
       deliver(type, envelope, cursor) {
         if (deliver(type, envelope, cursor)) post({ k: 'event', type, envelope, cursor });
@@ -70,7 +74,7 @@ export function share(stream: ClientStream, key: string, startLink: (lastEventId
         post({ k: 'cursor', cursor });
       },
       state(state) {
-        setState(state);
+        stream.setState(state);
         if (state !== 'closed') post({ k: 'state', state: stream.state });
       },
       error(error) {

@@ -42,7 +42,7 @@ export interface ConnectOptions {
   share?: boolean;
   /** Ask for the channels' retained events first (`state=1`). @default false */
   state?: boolean;
-  /** The gateway's `HEARTBEAT_MS`: after three periods without a byte the stream is reopened. @default 15000 */
+  /** The gateway's `HEARTBEAT_MS`: after three periods without an answer or a byte the stream is reopened. @default 15000 */
   heartbeatMs?: number;
   /** `fetch` streaming (Authorization header), or `EventSource` (cookie or `access_token`). @default 'fetch' where the browser streams fetch bodies */
   transport?: 'fetch' | 'eventsource';

@@ -12,6 +12,7 @@
 import { connect } from './client.js';
 
 const MAX_LOG_LINES = 500;
+const TOKEN_RETRY_MS = 3000;
 const STATE_TEXT = { connecting: 'connecting…', open: 'live', reconnecting: 'reconnecting…', closed: 'closed' };
 
 const $ = (id) => document.getElementById(id);
@@ -56,20 +57,34 @@ async function fetchGrant() {
   return response.json();
 }
 
+/** `attempt()`'s result, asking again every TOKEN_RETRY_MS while it fails, unless `givenUp()`. */
+async function retried(attempt, givenUp) {
+  for (;;) {
+    try {
+      return await attempt();
+    } catch (error) {
+      if (givenUp()) throw error;
+      setConnection('reconnecting', `no token: ${error.message}; retrying`);
+      await new Promise((resolve) => setTimeout(resolve, TOKEN_RETRY_MS));
+    }
+  }
+}
+
 async function start() {
   let grant;
   try {
     grant = await fetchGrant();
   } catch (error) {
     setConnection('closed', `no token: ${error.message}; retrying`);
-    return setTimeout(start, 3000);
+    return setTimeout(start, TOKEN_RETRY_MS);
   }
   $('channel').textContent = grant.channel;
   // The client asks for a token now, shortly before each expires, and after a refusal: the first
-  // time, the one just fetched.
+  // time, the one just fetched. A rejection would close the stream for good, so a failing token
+  // endpoint is asked again until it answers.
   let first = grant.token;
   const token = async () => {
-    const jwt = first ?? (await fetchGrant()).token;
+    const jwt = first ?? (await retried(fetchGrant, () => stream.state === 'closed')).token;
     first = undefined;
     return jwt;
   };

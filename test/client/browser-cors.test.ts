@@ -1,6 +1,6 @@
 // The client bundle in Chromium, on a page from another origin than the gateway (CORS): short-lived
 // tokens refreshed without losing or repeating an event and never put in a URL; the EventSource
-// fallback with the cookie; a 503's Retry-After read across origins; offline and online again; a
+// fallback with the cookie, and without credentials to another host; a 503's Retry-After read across origins; offline and online again; a
 // handler that throws.
 import type { Page } from 'playwright-core';
 import { createPublisher, type Publisher } from '@sse-gateway/publisher';
@@ -123,6 +123,25 @@ test('the EventSource fallback sends the token in the sse_token cookie, not the 
   expect(streams.every((r) => r.authorization === undefined && /(^|; )sse_token=[\w.-]+/.test(r.cookie ?? ''))).toBe(true);
   expect(streams.slice(1).every((r) => /[?&]lastEventId=/.test(r.url))).toBe(true);
   expectNoTokenLeaked(requests.map((r) => r.url));
+});
+
+test('the EventSource fallback to a gateway on another host allowing any origin: the token in access_token, no credentials', async () => {
+  const anyOrigin = await startGateway({ CORS_ORIGINS: '*', RETRY_MS: '200' });
+  try {
+    const page = await harness();
+    // `localhost` is another host than the page's 127.0.0.1: the sse_token cookie would not reach it.
+    await startStream(page, { url: anyOrigin.url.replace('127.0.0.1', 'localhost'), channels: CHANNELS, transport: 'eventsource' });
+    await waitForRecord(page, (r) => r.state === 'open', 'the stream to open');
+    const other = createPublisher({ gatewayUrl: anyOrigin.url, token: await mintToken({ publish: ['execution:*'] }) });
+    try {
+      const published = await publishPaced(other, CHANNELS, 2, 0);
+      expectExactly(await waitForRecord(page, (r) => r.events.length >= 2, 'both events'), published);
+    } finally {
+      await other.close();
+    }
+  } finally {
+    await anyOrigin.close();
+  }
 });
 
 test('a 503 from a gateway of another origin is waited out for its Retry-After (readable through CORS)', async () => {

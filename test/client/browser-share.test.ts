@@ -139,7 +139,11 @@ test('a leader that closes its stream hands over like a closing tab; a fatal err
   await tabs[0]!.evaluate('window.stop(0)');
   const later = await publishPaced(publisher, [CHANNEL], 5, 0);
   const records = await waitForTabs(tabs.slice(1), (r) => r.events.length >= 10, 'the later events in the other tabs');
-  for (const record of records) expect(record.events.map((e) => e.id)).toEqual([...(first.get(CHANNEL) ?? []), ...(later.get(CHANNEL) ?? [])]);
+  for (const record of records) {
+    expect(record.events.map((e) => e.id)).toEqual([...(first.get(CHANNEL) ?? []), ...(later.get(CHANNEL) ?? [])]);
+    // Between the old leader's stream and the new one's, every tab said it was reconnecting.
+    expect(record.states).toEqual(['open', 'reconnecting', 'open']);
+  }
   const closed = await pageRecord(tabs[0]!);
   expect([closed.state, closed.events.length]).toEqual(['closed', 5]);
   expect(streamRequests(requests)).toHaveLength(2);

@@ -1,9 +1,10 @@
 // How the client in Node keeps a stream going: a stream gone silent is reopened after three
-// heartbeat periods (and resumes from the cursor of the opening block, before any event), a
-// stream with heartbeats is left alone, a 503 is waited out for its Retry-After, a request sent on
-// the connection the server is closing after a complete stream is sent again at once.
+// heartbeat periods (and resumes from the cursor of the opening block, before any event), and so
+// is a request that gets no answer; a stream with heartbeats is left alone, a 503 is waited out for
+// its Retry-After, a request sent on the connection the server is closing after a complete stream
+// is sent again at once.
 import { createServer, type IncomingMessage } from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
+import { createServer as createTcpServer, type AddressInfo, type Socket } from 'node:net';
 import { connect, type Stream } from '@sse-gateway/client';
 import { createPublisher, type Publisher } from '@sse-gateway/publisher';
 import { startGateway, type TestGateway } from '../helpers/gateway';
@@ -79,6 +80,25 @@ test('a stream that goes silent is reopened after three heartbeat periods, from 
   expect(opens[0]?.lastEventId).toBeUndefined();
   expect(opens[1]?.lastEventId).toBe(opening);
   expect(proxy.connections).toBe(2);
+});
+
+test('a request that gets no answer is given up after three heartbeat periods and sent again', async () => {
+  // Accepts connections and never answers: a gateway or proxy stuck before the response headers.
+  const sockets = new Set<Socket>();
+  const server = createTcpServer((socket) => void sockets.add(socket));
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  cleanups.push(async () => {
+    for (const socket of sockets) socket.destroy();
+    await new Promise((resolve) => server.close(resolve));
+  });
+  const stream = open({ url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, channels: ['execution:client-mute'], token: subscriber, heartbeatMs: 100 });
+  const seen = record(stream);
+  await waitFor(() => seen.errors.length >= 2 && sockets.size >= 2, { message: 'two attempts given up' });
+  expect(seen.errors.slice(0, 2).map((e) => [e.code, e.fatal, e.message])).toEqual([
+    ['network', false, 'no data for 300 ms'],
+    ['network', false, 'no data for 300 ms'],
+  ]);
+  expect(stream.state).toBe('connecting');
 });
 
 test('heartbeats keep an idle stream open', async () => {

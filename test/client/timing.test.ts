@@ -37,6 +37,11 @@ describe('refreshDelay', () => {
     expect(refreshDelay('not a jwt', now)).toBeUndefined();
     expect(refreshDelay('a.%%%.c', now)).toBeUndefined();
   });
+
+  test("a token valid longer than setTimeout's limit (24.8 days) is refreshed at that limit, not at once", () => {
+    expect(refreshDelay(jwt({ iat: s, exp: s + 30 * 86_400 }), now)).toBe(2 ** 31 - 1);
+    expect(refreshDelay(jwt({ exp: s + 365 * 86_400 }), now)).toBe(2 ** 31 - 1);
+  });
 });
 
 describe('retryAfterMs', () => {
