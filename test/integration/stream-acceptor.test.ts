@@ -4,6 +4,8 @@
 // stream request on a connection node:http already serves.
 import { connect, type Socket } from 'node:net';
 import { startGateway, type TestGateway } from '../helpers/gateway';
+import { scrapeMetric } from '../helpers/metrics';
+import { rawStream } from '../helpers/sse-client';
 import { mintToken } from '../helpers/tokens';
 import { waitFor } from '../helpers/wait-for';
 
@@ -107,4 +109,28 @@ test('a path that only starts like the stream is node:http\'s (404 from the API)
   await waitFor(() => statuses(c.text()).length === 1, { message: 'the answer' });
   expect(statuses(c.text())).toEqual([404]);
   c.socket.destroy();
+});
+
+test('two stream requests pipelined on a node:http connection: the connection is closed and neither stream outlives it', async () => {
+  const strict = await startGateway({ MAX_CONNECTIONS_PER_SUBJECT: '2' });
+  try {
+    const subject = await mintToken({ sub: 'pipeliner' });
+    const c = await raw(strict);
+    let closed = false;
+    void c.closed.then(() => (closed = true));
+    // The /healthz makes node:http own the connection; the two streams behind it are its.
+    const stream = `GET /v1/stream?channel=execution:pipelined HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${subject}\r\n\r\n`;
+    c.socket.write(`GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n${stream}${stream}`);
+    await waitFor(() => closed || strict.gateway.hub.streams.size === 2, { message: 'the connection closed, or both streams open' });
+    c.socket.destroy();
+    await c.closed;
+    await waitFor(() => strict.gateway.hub.streams.size === 0, { message: 'every stream of the connection to be released' });
+    expect(await scrapeMetric(strict.url, 'sse_connections')).toBe(0);
+    // The subject's slots are free again: it opens its whole quota.
+    const streams = await Promise.all([1, 2].map(() => rawStream(strict.url, '/v1/stream?channel=execution:pipelined', { Authorization: `Bearer ${subject}` })));
+    expect(streams.map((s) => s.response.statusCode)).toEqual([200, 200]);
+    for (const s of streams) s.close();
+  } finally {
+    await strict.close();
+  }
 });

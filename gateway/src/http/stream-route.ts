@@ -13,7 +13,7 @@ import { GatewayError } from '../errors';
 import type { Hub } from '../hub/hub';
 import type { Resume } from '../hub/subscription';
 import type { Logger } from '../logger';
-import { ResponseConnection, SocketConnection, type Connection, type ConnectionInit } from '../sse/connection';
+import { carriesStream, ResponseConnection, SocketConnection, type Connection, type ConnectionInit } from '../sse/connection';
 import type { HeartbeatClock } from '../sse/heartbeat';
 import type { WriteBatcher } from '../sse/write-batcher';
 import type { CorsPolicy } from './cors';
@@ -96,6 +96,12 @@ export function streamRoute(deps: StreamDeps): StreamRoute {
       return serve(head, new SocketConnection({ ...init(socket), http10: head.http10, keepAlive: head.keepAlive, handOver: deps.handOver }));
     },
     fromResponse(req, res) {
+      // A request pipelined behind a stream: the stream's response never ends, so this one can
+      // never be answered, and the client sent it anyway. Closing the connection ends both.
+      if (carriesStream(req.socket)) {
+        req.socket.destroy();
+        return Promise.resolve();
+      }
       const head: StreamRequestHead = {
         target: req.url ?? STREAM_PATH,
         authorization: req.headers.authorization,
