@@ -103,6 +103,24 @@ test('a head over 16 KB: 431; a head not finished within REQUEST_TIMEOUT_MS (500
   expect(statuses(silent.text())).toEqual([408]);
 });
 
+test('a kept-alive connection left idle after a refused stream closes at REQUEST_TIMEOUT_MS without a word (no unsolicited 408)', async () => {
+  const c = await raw(hasty);
+  c.socket.write('GET /v1/stream?channel=execution:idle HTTP/1.1\r\nHost: x\r\n\r\n');
+  await waitFor(() => statuses(c.text()).length === 1, { message: 'the 401' });
+  const answered = c.text();
+  expect(answered).toContain('Connection: keep-alive');
+  await c.closed;
+  // A client reusing the connection just then would have read a 408 as the answer to its request.
+  expect(c.text()).toBe(answered);
+  // One that started its next request and did not finish it still gets its 408.
+  const slow = await raw(hasty);
+  slow.socket.write('GET /v1/stream?channel=execution:idle HTTP/1.1\r\nHost: x\r\n\r\n');
+  await waitFor(() => statuses(slow.text()).length === 1, { message: 'the 401' });
+  slow.socket.write('GET /readyz HTTP/1.1\r\n');
+  await slow.closed;
+  expect(statuses(slow.text())).toEqual([401, 408]);
+});
+
 test('a path that only starts like the stream is node:http\'s (404 from the API)', async () => {
   const c = await raw();
   c.socket.write('GET /v1/streams HTTP/1.1\r\nHost: x\r\n\r\n');

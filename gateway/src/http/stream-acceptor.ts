@@ -18,6 +18,8 @@ import { closeConnection, errorAnswer } from './raw-response';
 const STREAM_PREFIX = Buffer.from('GET /v1/stream', 'latin1');
 const SPACE = 0x20;
 const QUERY = 0x3f;
+const kHandedOverAt = Symbol('bytes read at hand-over');
+type HandedOverSocket = Socket & { [kHandedOverAt]?: number };
 
 interface StreamAcceptorOptions {
   /** A connection sends its whole request head within this, else 408 (`REQUEST_TIMEOUT_MS`). */
@@ -48,6 +50,7 @@ export function acceptStreams(server: Server, options: StreamAcceptorOptions): S
     owned.delete(socket);
     socket.off('close', forget);
     if (readAhead !== undefined && readAhead.length > 0) socket.unshift(readAhead);
+    else (socket as HandedOverSocket)[kHandedOverAt] = socket.bytesRead;
     // The socket is still flowing (never paused on purpose: a 'data' listener would not resume
     // it, and node:http's parser would never see the bytes put back): node:http takes it from here.
     for (const listener of httpListeners) listener.call(server, socket);
@@ -69,6 +72,15 @@ export function acceptStreams(server: Server, options: StreamAcceptorOptions): S
       owned.clear();
     },
   };
+}
+
+/**
+ * Whether `socket` was handed to node:http between requests and has sent nothing since. node:http
+ * times a connection's next request from the hand-over, not from its first byte, so such an idle
+ * kept-alive connection would get a 408 nobody asked for (see client-errors.ts).
+ */
+export function idleSinceHandOver(socket: Socket): boolean {
+  return (socket as HandedOverSocket)[kHandedOverAt] === socket.bytesRead;
 }
 
 interface HeadOutcome {
