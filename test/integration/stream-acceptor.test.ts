@@ -121,6 +121,21 @@ test('a kept-alive connection left idle after a refused stream closes at REQUEST
   expect(statuses(slow.text())).toEqual([401, 408]);
 });
 
+test('an empty Last-Event-ID header counts as absent on both paths: the lastEventId parameter still replays', async () => {
+  const event = { channel: 'execution:empty-id', type: 'execution.status', data: { executionId: 'retained', status: 'running' } };
+  const published = await fetch(`${gw.url}/v1/publish`, { method: 'POST', headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json' }, body: JSON.stringify(event) });
+  expect(published.status).toBe(202);
+  const stream = `GET /v1/stream?channel=execution:empty-id&lastEventId=earliest HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${token}\r\nLast-Event-ID: \r\n\r\n`;
+  const read = await raw(); // read by the gateway itself
+  read.socket.write(stream);
+  const served = await raw(); // on a connection node:http owns
+  served.socket.write(`GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n${stream}`);
+  for (const c of [read, served]) {
+    await waitFor(() => c.text().includes('"executionId":"retained"'), { message: 'the retained event, replayed', detail: c.text });
+    c.socket.destroy();
+  }
+});
+
 test('a path that only starts like the stream is node:http\'s (404 from the API)', async () => {
   const c = await raw();
   c.socket.write('GET /v1/streams HTTP/1.1\r\nHost: x\r\n\r\n');

@@ -18,10 +18,13 @@ export function requestedChannels(query: URLSearchParams, max: number): string[]
   return channels;
 }
 
-/** Where to start: the Last-Event-ID header wins over the lastEventId query parameter. */
+/**
+ * Where to start: the Last-Event-ID header wins over the lastEventId query parameter. An empty
+ * header counts as absent (on either path the request was read by), so it never hides the parameter.
+ */
 export function requestedResume(header: string | string[] | undefined, query: URLSearchParams): Resume {
-  const value = (Array.isArray(header) ? header[0] : header) ?? query.get('lastEventId') ?? undefined;
-  if (value === undefined || value === '') return { kind: 'live' };
+  const value = (Array.isArray(header) ? header[0] : header) || query.get('lastEventId');
+  if (!value) return { kind: 'live' };
   if (value === EARLIEST) return { kind: 'earliest' };
   try {
     return { kind: 'cursor', positions: decodeCursor(value) };

@@ -38,7 +38,7 @@ interface StreamRequestHead {
   target: string;
   authorization: string | undefined;
   cookie: string | undefined;
-  lastEventId: string | undefined;
+  lastEventId: string | string[] | undefined;
   origin: string | undefined;
 }
 
@@ -106,17 +106,13 @@ export function streamRoute(deps: StreamDeps): StreamRoute {
         target: req.url ?? STREAM_PATH,
         authorization: req.headers.authorization,
         cookie: req.headers.cookie,
-        lastEventId: firstOf(req.headers['last-event-id']),
+        lastEventId: req.headers['last-event-id'],
         origin: req.headers.origin,
       };
       forgetRequestDetails(req);
       return serve(head, new ResponseConnection(init(req.socket), res));
     },
   };
-}
-
-function firstOf(value: string | string[] | undefined): string | undefined {
-  return (Array.isArray(value) ? value[0] : value) || undefined;
 }
 
 /**
