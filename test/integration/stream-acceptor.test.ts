@@ -136,6 +136,18 @@ test('an empty Last-Event-ID header counts as absent on both paths: the lastEven
   }
 });
 
+test('a client that half-closes mid-head gets a 400 at once, as node:http answers an incomplete request; one that sent nothing is closed', async () => {
+  const partial = await raw(hasty);
+  partial.socket.write('GET /v1/stream?channel=x HTTP/1.1\r\nHost: x\r\n', () => partial.socket.end());
+  await partial.closed;
+  expect(statuses(partial.text())).toEqual([400]);
+  expect(partial.text()).toContain('"code":"bad_request"');
+  const silent = await raw(hasty);
+  silent.socket.end();
+  await silent.closed;
+  expect(silent.text()).toBe('');
+});
+
 test('a path that only starts like the stream is node:http\'s (404 from the API)', async () => {
   const c = await raw();
   c.socket.write('GET /v1/streams HTTP/1.1\r\nHost: x\r\n\r\n');

@@ -107,6 +107,7 @@ function readHead(socket: Socket, options: StreamAcceptorOptions, outcome: HeadO
   const stop = (): void => {
     clearTimeout(timer);
     socket.off('data', onData);
+    socket.off('end', onEnd);
     socket.off('close', onClose);
     socket.off('error', onError);
   };
@@ -115,6 +116,13 @@ function readHead(socket: Socket, options: StreamAcceptorOptions, outcome: HeadO
     closeConnection(socket, errorAnswer(error, {}, false).bytes);
   };
   const onClose = (): void => stop();
+  // The server allows half-open connections: a FIN mid-head means the head will never be whole.
+  // As node:http does on a FIN: an incomplete request is answered 400, an empty one just closed.
+  const onEnd = (): void => {
+    if (total > 0) return refuse(new GatewayError('bad_request', 'the connection was half-closed before the request head was complete'));
+    stop();
+    closeConnection(socket);
+  };
   const onError = (): void => {
     socket.destroy();
   };
@@ -155,6 +163,7 @@ function readHead(socket: Socket, options: StreamAcceptorOptions, outcome: HeadO
   };
 
   socket.on('data', onData);
+  socket.on('end', onEnd);
   socket.on('close', onClose);
   socket.on('error', onError);
 }
