@@ -144,12 +144,14 @@ function readHead(socket: Socket, options: StreamAcceptorOptions, outcome: HeadO
     // The blank line may straddle two chunks: look in the end of the last one and this one.
     const window = seam.length === 0 ? chunk : Buffer.concat([seam, chunk]);
     seam = window.subarray(Math.max(0, window.length - 3));
-    if (headEnd(window) < 0) {
+    const endInWindow = headEnd(window);
+    if (endInWindow < 0) {
       if (total > MAX_HEAD_BYTES) refuse(gatewayErrorOf(new HeadError(431, 'the request head is larger than 16 KB')));
       return;
     }
+    // The window is the tail of the bytes so far (the bytes before it hold no blank line).
+    const end = total - window.length + endInWindow;
     const bytes = chunks.length === 1 ? chunk : Buffer.concat(chunks, total);
-    const end = headEnd(bytes);
     stop();
     let head: RequestHead;
     try {
