@@ -5,9 +5,7 @@
 // a Koa context would live as long as the stream.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
-import { allows } from '../auth/channel-patterns';
 import type { Claims } from '../auth/claims';
-import { readToken } from '../auth/token-source';
 import type { TokenVerifier } from '../auth/token-verifier';
 import { GatewayError } from '../errors';
 import type { Hub } from '../hub/hub';
@@ -18,7 +16,7 @@ import type { HeartbeatClock } from '../sse/heartbeat';
 import type { WriteBatcher } from '../sse/write-batcher';
 import type { CorsPolicy } from './cors';
 import type { RequestHead } from './request-head';
-import { requestedChannels, requestedResume, requestedState } from './stream-request';
+import { checkMaySubscribe, requestedChannels, requestedResume, requestedState, subscriberToken } from './stream-request';
 
 interface StreamDeps {
   hub: Hub;
@@ -64,12 +62,10 @@ export function streamRoute(deps: StreamDeps): StreamRoute {
     if (deps.hub.draining) throw new GatewayError('draining', 'this gateway is shutting down; reconnect to another');
     const query = new URLSearchParams(head.target.slice(STREAM_PATH.length + 1));
     const channels = requestedChannels(query, deps.maxChannelsPerConnection);
-    const token = readToken({ authorization: head.authorization, cookie: head.cookie }, query);
-    if (token === undefined) throw new GatewayError('unauthorized', 'a bearer token is required (Authorization header, sse_token cookie or access_token parameter)');
+    const token = subscriberToken({ authorization: head.authorization, cookie: head.cookie }, query);
     const claims: Claims = await deps.verifier.verify(token);
     if (connection.closed) return; // the client left while its token was checked: nothing was taken
-    const denied = channels.find((channel) => !allows(claims.subscribe, channel));
-    if (denied !== undefined) throw new GatewayError('forbidden', `the token may not subscribe to channel ${denied}`);
+    for (const channel of channels) checkMaySubscribe(claims, channel);
     const resume: Resume = requestedResume(head.lastEventId, query);
     const state = requestedState(query);
     await deps.hub.attach(connection, { subject: claims.subject, channels, resume, state, expiresAt: claims.expiresAt, headers: cors });
