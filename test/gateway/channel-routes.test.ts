@@ -71,6 +71,11 @@ describe.each(['state', 'history'])('GET /v1/channels/{channel}/%s refuses like 
     const answer = await get(`/v1/channels/${encodeURIComponent('execution: 1')}/${route}`);
     expect(answer.status).toBe(400);
     expect((answer.body as { error: { code: string } }).error.code).toBe('bad_channel');
+    // A long name is quoted clipped, word for word as the stream quotes it.
+    const long = 'x'.repeat(201);
+    const [read, stream] = [await get(`/v1/channels/${long}/${route}`), await httpJson(`${gw.url}/v1/stream?channel=${long}`)];
+    expect(JSON.stringify(read.body)).toContain(`${'x'.repeat(63)}…`);
+    expect(read.body).toEqual(stream.body);
   });
 
   test('the token may come from the sse_token cookie or the access_token parameter; CORS as the other routes', async () => {

@@ -4,6 +4,8 @@
 // stream request on a connection node:http already serves.
 import { connect, type Socket } from 'node:net';
 import { startGateway, type TestGateway } from '../helpers/gateway';
+import { scrapeMetric } from '../helpers/metrics';
+import { rawStream } from '../helpers/sse-client';
 import { mintToken } from '../helpers/tokens';
 import { waitFor } from '../helpers/wait-for';
 
@@ -101,10 +103,79 @@ test('a head over 16 KB: 431; a head not finished within REQUEST_TIMEOUT_MS (500
   expect(statuses(silent.text())).toEqual([408]);
 });
 
+test('a kept-alive connection left idle after a refused stream closes at REQUEST_TIMEOUT_MS without a word (no unsolicited 408)', async () => {
+  const c = await raw(hasty);
+  c.socket.write('GET /v1/stream?channel=execution:idle HTTP/1.1\r\nHost: x\r\n\r\n');
+  await waitFor(() => statuses(c.text()).length === 1, { message: 'the 401' });
+  const answered = c.text();
+  expect(answered).toContain('Connection: keep-alive');
+  await c.closed;
+  // A client reusing the connection just then would have read a 408 as the answer to its request.
+  expect(c.text()).toBe(answered);
+  // One that started its next request and did not finish it still gets its 408.
+  const slow = await raw(hasty);
+  slow.socket.write('GET /v1/stream?channel=execution:idle HTTP/1.1\r\nHost: x\r\n\r\n');
+  await waitFor(() => statuses(slow.text()).length === 1, { message: 'the 401' });
+  slow.socket.write('GET /readyz HTTP/1.1\r\n');
+  await slow.closed;
+  expect(statuses(slow.text())).toEqual([401, 408]);
+});
+
+test('an empty Last-Event-ID header counts as absent on both paths: the lastEventId parameter still replays', async () => {
+  const event = { channel: 'execution:empty-id', type: 'execution.status', data: { executionId: 'retained', status: 'running' } };
+  const published = await fetch(`${gw.url}/v1/publish`, { method: 'POST', headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json' }, body: JSON.stringify(event) });
+  expect(published.status).toBe(202);
+  const stream = `GET /v1/stream?channel=execution:empty-id&lastEventId=earliest HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${token}\r\nLast-Event-ID: \r\n\r\n`;
+  const read = await raw(); // read by the gateway itself
+  read.socket.write(stream);
+  const served = await raw(); // on a connection node:http owns
+  served.socket.write(`GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n${stream}`);
+  for (const c of [read, served]) {
+    await waitFor(() => c.text().includes('"executionId":"retained"'), { message: 'the retained event, replayed', detail: c.text });
+    c.socket.destroy();
+  }
+});
+
+test('a client that half-closes mid-head gets a 400 at once, as node:http answers an incomplete request; one that sent nothing is closed', async () => {
+  const partial = await raw(hasty);
+  partial.socket.write('GET /v1/stream?channel=x HTTP/1.1\r\nHost: x\r\n', () => partial.socket.end());
+  await partial.closed;
+  expect(statuses(partial.text())).toEqual([400]);
+  expect(partial.text()).toContain('"code":"bad_request"');
+  const silent = await raw(hasty);
+  silent.socket.end();
+  await silent.closed;
+  expect(silent.text()).toBe('');
+});
+
 test('a path that only starts like the stream is node:http\'s (404 from the API)', async () => {
   const c = await raw();
   c.socket.write('GET /v1/streams HTTP/1.1\r\nHost: x\r\n\r\n');
   await waitFor(() => statuses(c.text()).length === 1, { message: 'the answer' });
   expect(statuses(c.text())).toEqual([404]);
   c.socket.destroy();
+});
+
+test('two stream requests pipelined on a node:http connection: the connection is closed and neither stream outlives it', async () => {
+  const strict = await startGateway({ MAX_CONNECTIONS_PER_SUBJECT: '2' });
+  try {
+    const subject = await mintToken({ sub: 'pipeliner' });
+    const c = await raw(strict);
+    let closed = false;
+    void c.closed.then(() => (closed = true));
+    // The /healthz makes node:http own the connection; the two streams behind it are its.
+    const stream = `GET /v1/stream?channel=execution:pipelined HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${subject}\r\n\r\n`;
+    c.socket.write(`GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n${stream}${stream}`);
+    await waitFor(() => closed || strict.gateway.hub.streams.size === 2, { message: 'the connection closed, or both streams open' });
+    c.socket.destroy();
+    await c.closed;
+    await waitFor(() => strict.gateway.hub.streams.size === 0, { message: 'every stream of the connection to be released' });
+    expect(await scrapeMetric(strict.url, 'sse_connections')).toBe(0);
+    // The subject's slots are free again: it opens its whole quota.
+    const streams = await Promise.all([1, 2].map(() => rawStream(strict.url, '/v1/stream?channel=execution:pipelined', { Authorization: `Bearer ${subject}` })));
+    expect(streams.map((s) => s.response.statusCode)).toEqual([200, 200]);
+    for (const s of streams) s.close();
+  } finally {
+    await strict.close();
+  }
 });

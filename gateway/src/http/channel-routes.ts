@@ -5,15 +5,13 @@
 // Envelopes are sent as stored: the body is assembled from their JSON, never re-serialised.
 import type Router from '@koa/router';
 import type { Context } from 'koa';
-import { isChannelName } from '@sse-gateway/schemas';
 import { parseStreamId, ZERO_ID, type HistoryEntry } from '@sse-gateway/publisher/protocol';
-import { allows } from '../auth/channel-patterns';
-import { readToken } from '../auth/token-source';
 import type { TokenVerifier } from '../auth/token-verifier';
 import type { Bus } from '../bus/bus';
 import { GatewayError } from '../errors';
 import { EARLIEST } from '../sse/cursor';
 import { clipped } from './problem-list';
+import { checkChannelName, checkMaySubscribe, subscriberToken } from './stream-request';
 
 const CHANNELS_PATH = '/v1/channels';
 /** Events per history page when `limit` is not given, and the most a page may ask for. */
@@ -47,13 +45,9 @@ export function channelRoutes(router: Router, { bus, verifier }: ChannelRouteSet
 /** The channel of the path, once the request's token may subscribe to it (400, 401, 403 as the stream). */
 async function readableChannel(ctx: Context, verifier: TokenVerifier): Promise<string> {
   const channel = ctx.params['channel'] ?? '';
-  if (!isChannelName(channel)) {
-    throw new GatewayError('bad_channel', `invalid channel name ${JSON.stringify(clipped(channel))}: it must match ^[A-Za-z0-9][A-Za-z0-9:._-]{0,199}$`);
-  }
-  const token = readToken(ctx.headers, new URLSearchParams(ctx.querystring));
-  if (token === undefined) throw new GatewayError('unauthorized', 'a bearer token is required (Authorization header, sse_token cookie or access_token parameter)');
-  const claims = await verifier.verify(token);
-  if (!allows(claims.subscribe, channel)) throw new GatewayError('forbidden', `the token may not subscribe to channel ${channel}`);
+  checkChannelName(channel);
+  const claims = await verifier.verify(subscriberToken(ctx.headers, new URLSearchParams(ctx.querystring)));
+  checkMaySubscribe(claims, channel);
   return channel;
 }
 

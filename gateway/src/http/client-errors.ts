@@ -5,12 +5,19 @@
 import type { Socket } from 'node:net';
 import { GatewayError } from '../errors';
 import { errorAnswer } from './raw-response';
+import { idleSinceHandOver } from './stream-acceptor';
 
 /** The response in flight on a socket: Node's own field, read as its default clientError handler does. */
 type HttpSocket = Socket & { _httpMessage?: { headersSent: boolean } | null };
 
 /** A `clientError` listener for the gateway's HTTP server. */
 export function answerClientError(error: NodeJS.ErrnoException, socket: HttpSocket): void {
+  // An idle kept-alive connection is closed as node:http closes its own idle ones, silently: a
+  // client reusing it at that moment would read a 408 as the answer to its new request.
+  if (error.code === 'ERR_HTTP_REQUEST_TIMEOUT' && idleSinceHandOver(socket)) {
+    socket.destroy();
+    return;
+  }
   // An answer (or a stream) already started on this socket: writing more would corrupt it, so
   // only the socket is left to close. An earlier answer on a kept-alive socket does not count.
   if (socket.writable && socket._httpMessage?.headersSent !== true) socket.write(errorAnswer(gatewayErrorFor(error), {}, false).bytes);

@@ -20,34 +20,25 @@ import { readBody, refuseBody } from './read-body';
 
 const PUBLISH_PATH = '/v1/publish';
 
-interface PublishDeps {
-  bus: Bus;
-  verifier: TokenVerifier;
-  metrics: Metrics;
-  validator: EventValidator;
-  /** Largest accepted request body (`PUBLISH_MAX_BYTES`); a batch must fit in it as a whole. */
-  maxBodyBytes: number;
-  /** `IDEMPOTENCY_TTL_S`: the longest an event's key may be remembered. */
-  idempotencyTtlS: number;
-}
-
 interface PublishRouteSettings {
   bus: Bus;
   verifier: TokenVerifier;
   metrics: Metrics;
   /** `SCHEMAS_DIR`: extra event types. */
   schemasDir: string | undefined;
-  /** `PUBLISH_MAX_BYTES`. */
+  /** Largest accepted request body (`PUBLISH_MAX_BYTES`); a batch must fit in it as a whole. */
   publishMaxBytes: number;
-  /** `IDEMPOTENCY_TTL_S`. */
+  /** `IDEMPOTENCY_TTL_S`: the longest an event's key may be remembered. */
   idempotencyTtlS: number;
 }
 
+/** The settings, with the schemas loaded into a validator. */
+type PublishDeps = Omit<PublishRouteSettings, 'schemasDir'> & { validator: EventValidator };
+
 /** Adds `POST /v1/publish`, with one schema registry loaded for this gateway. */
-export function publishRoutes(router: Router, settings: PublishRouteSettings): void {
-  const { bus, verifier, metrics, schemasDir, publishMaxBytes, idempotencyTtlS } = settings;
-  const validator = createEventValidator({ registry: loadSchemaRegistry({ schemasDir }), maxEventBytes: publishMaxBytes });
-  router.post(PUBLISH_PATH, publishRoute({ bus, verifier, metrics, validator, maxBodyBytes: publishMaxBytes, idempotencyTtlS }));
+export function publishRoutes(router: Router, { schemasDir, ...settings }: PublishRouteSettings): void {
+  const validator = createEventValidator({ registry: loadSchemaRegistry({ schemasDir }), maxEventBytes: settings.publishMaxBytes });
+  router.post(PUBLISH_PATH, publishRoute({ ...settings, validator }));
 }
 
 function publishRoute(deps: PublishDeps): (ctx: Context) => Promise<void> {
@@ -57,7 +48,7 @@ function publishRoute(deps: PublishDeps): (ctx: Context) => Promise<void> {
       refuseBody(ctx.req, ctx.res);
       throw error;
     });
-    const body = parseJson(await readBody(ctx.req, ctx.res, deps.maxBodyBytes));
+    const body = parseJson(await readBody(ctx.req, ctx.res, deps.publishMaxBytes));
     const batch = Array.isArray(body);
     const events: unknown[] = batch ? body : [withHeaderKey(body, ctx.get('Idempotency-Key'))];
     if (batch && ctx.get('Idempotency-Key') !== '') {

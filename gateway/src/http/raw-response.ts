@@ -35,9 +35,15 @@ export function errorAnswer(error: unknown, headers: Readonly<Record<string, str
   return { bytes: Buffer.concat([Buffer.from(head, 'latin1'), json]), keepAlive: open };
 }
 
-/** Header lines, without the one named `except` (said elsewhere). */
 /** How long a connection the gateway closes may take to say goodbye before it is destroyed. */
 const LINGER_MS = 2000;
+
+/** Destroys `socket` LINGER_MS from now unless it closed before: time for the client to read the answer. */
+export function destroyAfterLinger(socket: Socket): void {
+  const timer = setTimeout(() => socket.destroy(), LINGER_MS);
+  timer.unref();
+  socket.once('close', () => clearTimeout(timer));
+}
 
 function ignore(): void {}
 
@@ -51,14 +57,13 @@ export function closeConnection(socket: Socket, last?: Buffer | string): void {
   if (socket.destroyed) return;
   socket.on('error', ignore);
   socket.once('end', () => socket.destroy());
-  const timer = setTimeout(() => socket.destroy(), LINGER_MS);
-  timer.unref();
-  socket.once('close', () => clearTimeout(timer));
+  destroyAfterLinger(socket);
   if (last === undefined) socket.end();
   else socket.end(last);
   socket.resume();
 }
 
+/** Header lines, without the one named `except` (said elsewhere). */
 function lines(headers: Readonly<Record<string, string>>, except?: string): string {
   let text = '';
   for (const name in headers) if (name !== except) text += `${name}: ${headers[name] as string}\r\n`;

@@ -3,11 +3,10 @@
 // as the bytes received pass the limit. An unbounded body must never become an unbounded Buffer.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { GatewayError } from '../errors';
+import { destroyAfterLinger } from './raw-response';
 
 /** What is read and dropped of a refused body before the connection is closed instead. */
 const DRAIN_BYTES = 256 * 1024;
-/** How long a connection closed that way stays open after the answer, for the client to read it. */
-const LINGER_MS = 2000;
 
 export function readBody(req: IncomingMessage, res: ServerResponse, limit: number): Promise<Buffer> {
   const declared = req.headers['content-length'];
@@ -62,7 +61,8 @@ function tooLarge(req: IncomingMessage, res: ServerResponse, limit: number): Gat
  * cost a buffer per chunk (garbage until the next GC), and closing a socket with unread data
  * resets the connection, which can destroy the answer before the client reads it. So the rest
  * waits in the kernel (the TCP window closes and the client stops), the answer goes out followed
- * by a FIN, and the socket is destroyed LINGER_MS later, when the client has had time to read it.
+ * by a FIN, and the socket is destroyed a little later (destroyAfterLinger), when the client has
+ * had time to read it.
  */
 export function refuseBody(req: IncomingMessage, res: ServerResponse): void {
   if (req.complete) return;
@@ -75,9 +75,7 @@ export function refuseBody(req: IncomingMessage, res: ServerResponse): void {
     req.off('data', onData);
     req.pause();
     const socket = req.socket;
-    const timer = setTimeout(() => socket.destroy(), LINGER_MS);
-    timer.unref();
-    socket.once('close', () => clearTimeout(timer));
+    destroyAfterLinger(socket);
     if (res.writableFinished) socket.end();
     else res.once('finish', () => socket.end());
   };

@@ -18,6 +18,8 @@ import { closeConnection, errorAnswer } from './raw-response';
 const STREAM_PREFIX = Buffer.from('GET /v1/stream', 'latin1');
 const SPACE = 0x20;
 const QUERY = 0x3f;
+const kHandedOverAt = Symbol('bytes read at hand-over');
+type HandedOverSocket = Socket & { [kHandedOverAt]?: number };
 
 interface StreamAcceptorOptions {
   /** A connection sends its whole request head within this, else 408 (`REQUEST_TIMEOUT_MS`). */
@@ -48,6 +50,7 @@ export function acceptStreams(server: Server, options: StreamAcceptorOptions): S
     owned.delete(socket);
     socket.off('close', forget);
     if (readAhead !== undefined && readAhead.length > 0) socket.unshift(readAhead);
+    else (socket as HandedOverSocket)[kHandedOverAt] = socket.bytesRead;
     // The socket is still flowing (never paused on purpose: a 'data' listener would not resume
     // it, and node:http's parser would never see the bytes put back): node:http takes it from here.
     for (const listener of httpListeners) listener.call(server, socket);
@@ -69,6 +72,15 @@ export function acceptStreams(server: Server, options: StreamAcceptorOptions): S
       owned.clear();
     },
   };
+}
+
+/**
+ * Whether `socket` was handed to node:http between requests and has sent nothing since. node:http
+ * times a connection's next request from the hand-over, not from its first byte, so such an idle
+ * kept-alive connection would get a 408 nobody asked for (see client-errors.ts).
+ */
+export function idleSinceHandOver(socket: Socket): boolean {
+  return (socket as HandedOverSocket)[kHandedOverAt] === socket.bytesRead;
 }
 
 interface HeadOutcome {
@@ -95,6 +107,7 @@ function readHead(socket: Socket, options: StreamAcceptorOptions, outcome: HeadO
   const stop = (): void => {
     clearTimeout(timer);
     socket.off('data', onData);
+    socket.off('end', onEnd);
     socket.off('close', onClose);
     socket.off('error', onError);
   };
@@ -103,6 +116,13 @@ function readHead(socket: Socket, options: StreamAcceptorOptions, outcome: HeadO
     closeConnection(socket, errorAnswer(error, {}, false).bytes);
   };
   const onClose = (): void => stop();
+  // The server allows half-open connections: a FIN mid-head means the head will never be whole.
+  // As node:http does on a FIN: an incomplete request is answered 400, an empty one just closed.
+  const onEnd = (): void => {
+    if (total > 0) return refuse(new GatewayError('bad_request', 'the connection was half-closed before the request head was complete'));
+    stop();
+    closeConnection(socket);
+  };
   const onError = (): void => {
     socket.destroy();
   };
@@ -124,12 +144,14 @@ function readHead(socket: Socket, options: StreamAcceptorOptions, outcome: HeadO
     // The blank line may straddle two chunks: look in the end of the last one and this one.
     const window = seam.length === 0 ? chunk : Buffer.concat([seam, chunk]);
     seam = window.subarray(Math.max(0, window.length - 3));
-    if (headEnd(window) < 0) {
+    const endInWindow = headEnd(window);
+    if (endInWindow < 0) {
       if (total > MAX_HEAD_BYTES) refuse(gatewayErrorOf(new HeadError(431, 'the request head is larger than 16 KB')));
       return;
     }
+    // The window is the tail of the bytes so far (the bytes before it hold no blank line).
+    const end = total - window.length + endInWindow;
     const bytes = chunks.length === 1 ? chunk : Buffer.concat(chunks, total);
-    const end = headEnd(bytes);
     stop();
     let head: RequestHead;
     try {
@@ -143,6 +165,7 @@ function readHead(socket: Socket, options: StreamAcceptorOptions, outcome: HeadO
   };
 
   socket.on('data', onData);
+  socket.on('end', onEnd);
   socket.on('close', onClose);
   socket.on('error', onError);
 }

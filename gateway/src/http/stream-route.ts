@@ -5,20 +5,18 @@
 // a Koa context would live as long as the stream.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
-import { allows } from '../auth/channel-patterns';
 import type { Claims } from '../auth/claims';
-import { readToken } from '../auth/token-source';
 import type { TokenVerifier } from '../auth/token-verifier';
 import { GatewayError } from '../errors';
 import type { Hub } from '../hub/hub';
 import type { Resume } from '../hub/subscription';
 import type { Logger } from '../logger';
-import { ResponseConnection, SocketConnection, type Connection, type ConnectionInit } from '../sse/connection';
+import { carriesStream, ResponseConnection, SocketConnection, type Connection, type ConnectionInit } from '../sse/connection';
 import type { HeartbeatClock } from '../sse/heartbeat';
 import type { WriteBatcher } from '../sse/write-batcher';
 import type { CorsPolicy } from './cors';
 import type { RequestHead } from './request-head';
-import { requestedChannels, requestedResume, requestedState } from './stream-request';
+import { checkMaySubscribe, requestedChannels, requestedResume, requestedState, subscriberToken } from './stream-request';
 
 interface StreamDeps {
   hub: Hub;
@@ -38,7 +36,7 @@ interface StreamRequestHead {
   target: string;
   authorization: string | undefined;
   cookie: string | undefined;
-  lastEventId: string | undefined;
+  lastEventId: string | string[] | undefined;
   origin: string | undefined;
 }
 
@@ -64,12 +62,10 @@ export function streamRoute(deps: StreamDeps): StreamRoute {
     if (deps.hub.draining) throw new GatewayError('draining', 'this gateway is shutting down; reconnect to another');
     const query = new URLSearchParams(head.target.slice(STREAM_PATH.length + 1));
     const channels = requestedChannels(query, deps.maxChannelsPerConnection);
-    const token = readToken({ authorization: head.authorization, cookie: head.cookie }, query);
-    if (token === undefined) throw new GatewayError('unauthorized', 'a bearer token is required (Authorization header, sse_token cookie or access_token parameter)');
+    const token = subscriberToken({ authorization: head.authorization, cookie: head.cookie }, query);
     const claims: Claims = await deps.verifier.verify(token);
     if (connection.closed) return; // the client left while its token was checked: nothing was taken
-    const denied = channels.find((channel) => !allows(claims.subscribe, channel));
-    if (denied !== undefined) throw new GatewayError('forbidden', `the token may not subscribe to channel ${denied}`);
+    for (const channel of channels) checkMaySubscribe(claims, channel);
     const resume: Resume = requestedResume(head.lastEventId, query);
     const state = requestedState(query);
     await deps.hub.attach(connection, { subject: claims.subject, channels, resume, state, expiresAt: claims.expiresAt, headers: cors });
@@ -96,21 +92,23 @@ export function streamRoute(deps: StreamDeps): StreamRoute {
       return serve(head, new SocketConnection({ ...init(socket), http10: head.http10, keepAlive: head.keepAlive, handOver: deps.handOver }));
     },
     fromResponse(req, res) {
+      // A request pipelined behind a stream: the stream's response never ends, so this one can
+      // never be answered, and the client sent it anyway. Closing the connection ends both.
+      if (carriesStream(req.socket)) {
+        req.socket.destroy();
+        return Promise.resolve();
+      }
       const head: StreamRequestHead = {
         target: req.url ?? STREAM_PATH,
         authorization: req.headers.authorization,
         cookie: req.headers.cookie,
-        lastEventId: firstOf(req.headers['last-event-id']),
+        lastEventId: req.headers['last-event-id'],
         origin: req.headers.origin,
       };
       forgetRequestDetails(req);
       return serve(head, new ResponseConnection(init(req.socket), res));
     },
   };
-}
-
-function firstOf(value: string | string[] | undefined): string | undefined {
-  return (Array.isArray(value) ? value[0] : value) || undefined;
 }
 
 /**

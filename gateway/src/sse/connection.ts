@@ -65,6 +65,11 @@ function onSocketClose(this: WatchedSocket): void {
 }
 function ignore(): void {}
 
+/** Whether a stream is being served on `socket` (from its request until it ends or is refused). */
+export function carriesStream(socket: Socket): boolean {
+  return (socket as WatchedSocket)[kConnection] !== undefined;
+}
+
 export abstract class Connection implements Sink, Corkable, Beating {
   closed = false;
   /** Closed by `detach`: the socket is open and the caller answers on it. */
@@ -88,7 +93,9 @@ export abstract class Connection implements Sink, Corkable, Beating {
     this.bufferLimit = init.bufferLimit;
     this.batcher = init.batcher;
     this.clock = init.clock;
-    if (this.socket.destroyed) this.closed = true;
+    // A socket carries one stream at a time: a second would take the first's close listener slot,
+    // and the first would never hear its client leave (its subscription kept forever).
+    if (this.socket.destroyed || carriesStream(this.socket)) this.closed = true;
     else this.watch();
   }
 
