@@ -8,8 +8,10 @@
 // JSON object payload, `iss` and `aud` when configured, then `iat`/`nbf`/`exp` (numbers when
 // present; `nbf` not in the future, `exp` not reached). Stricter in one respect: a part must be
 // unpadded base64url and the signature its canonical spelling (RFC 7515 allows no other; jose's
-// decoder forgives padding and stray low bits). test/fuzz/hs256.test.ts holds the two to the same
-// verdict on tampered and arbitrary tokens. Failures carry jose's error codes, so one mapping
+// decoder, atob, forgives padding and whitespace, and stray low bits in the signature). Neither
+// takes a part of 4n+1 characters: its last one encodes no whole byte, and atob refuses it where
+// Buffer would drop it. test/fuzz/hs256.test.ts holds the two to the same verdict on tampered,
+// re-signed and arbitrary tokens. Failures carry jose's error codes, so one mapping
 // (token-verifier.ts) words them all.
 import { createHmac, createSecretKey, timingSafeEqual, type KeyObject } from 'node:crypto';
 import type { JWTPayload } from 'jose';
@@ -43,7 +45,7 @@ export function verifyHs256(token: string, key: KeyObject, expect: Hs256Expectat
   const headerPart = token.slice(0, firstDot);
   const payloadPart = token.slice(firstDot + 1, secondDot);
   const signaturePart = token.slice(secondDot + 1);
-  if (!BASE64URL.test(headerPart) || !BASE64URL.test(payloadPart) || !BASE64URL.test(signaturePart)) throw new TokenRejected('ERR_JWS_INVALID');
+  if (!isBase64url(headerPart) || !isBase64url(payloadPart) || !isBase64url(signaturePart)) throw new TokenRejected('ERR_JWS_INVALID');
 
   const header = jsonObject(headerPart, 'ERR_JWS_INVALID');
   if (typeof header.alg !== 'string' || header.alg === '') throw new TokenRejected('ERR_JWS_INVALID');
@@ -91,6 +93,10 @@ function numericDate(payload: JWTPayload, claim: 'iat' | 'nbf' | 'exp'): number 
   if (value === undefined) return undefined;
   if (typeof value !== 'number') throw new TokenRejected('ERR_JWT_CLAIM_VALIDATION_FAILED', claim);
   return value;
+}
+
+function isBase64url(part: string): boolean {
+  return part.length % 4 !== 1 && BASE64URL.test(part);
 }
 
 const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
