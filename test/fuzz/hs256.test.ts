@@ -177,6 +177,11 @@ test('the failures name the check, in jose terms', () => {
   expect(code(sign(`${b64url('{"alg":"HS256"}')}A.${b64url(JSON.stringify(good))}`, SECRET))).toBe('ERR_JWS_INVALID');
   expect(code(signed({ alg: 'HS384' }, good, SECRET))).toBe('ERR_JOSE_ALG_NOT_ALLOWED');
   expect(code(signed({ alg: 'HS256', crit: ['exp'], exp: 1 }, good, SECRET))).toBe('ERR_JOSE_NOT_SUPPORTED');
+  // jose checks `crit` before `alg`, walking the names in order, and `b64: false` after the signature.
+  expect(code(signed({ alg: 'HS384', crit: ['exp'] }, good, SECRET))).toBe('ERR_JOSE_NOT_SUPPORTED');
+  expect(code(signed({ alg: 'HS256', crit: ['b64', 'exp'] }, good, SECRET))).toBe('ERR_JWS_INVALID');
+  expect(code(signed({ alg: 'HS256', crit: ['b64'], b64: false }, good, OTHER_SECRET))).toBe('ERR_JWS_SIGNATURE_VERIFICATION_FAILED');
+  expect(code(signed({ alg: 'HS256', crit: ['b64'], b64: false }, good, SECRET))).toBe('ERR_JWT_INVALID');
   expect(code(signed({ alg: 'HS256' }, good, OTHER_SECRET))).toBe('ERR_JWS_SIGNATURE_VERIFICATION_FAILED');
   expect(code(signed({ alg: 'HS256' }, [good], SECRET))).toBe('ERR_JWT_INVALID');
   expect(code(signed({ alg: 'HS256' }, { ...good, exp: NOW_S }, SECRET))).toBe('ERR_JWT_EXPIRED:exp');
@@ -184,4 +189,6 @@ test('the failures name the check, in jose terms', () => {
   expect(code(signed({ alg: 'HS256' }, { ...good, iat: 'now' }, SECRET))).toBe('ERR_JWT_CLAIM_VALIDATION_FAILED:iat');
   expect(code(signed({ alg: 'HS256' }, good, SECRET), { issuer: ISSUER, audience: AUDIENCE })).toBe('ERR_JWT_CLAIM_VALIDATION_FAILED:iss');
   expect(code(signed({ alg: 'HS256' }, { ...good, iss: ISSUER }, SECRET), { issuer: ISSUER, audience: AUDIENCE })).toBe('ERR_JWT_CLAIM_VALIDATION_FAILED:aud');
+  // Both present first, then their values.
+  expect(code(signed({ alg: 'HS256' }, { ...good, iss: 'other' }, SECRET), { issuer: ISSUER, audience: AUDIENCE })).toBe('ERR_JWT_CLAIM_VALIDATION_FAILED:aud');
 });
