@@ -14,7 +14,7 @@ import { HistoryRing } from './history-ring';
 import { RememberedKeys } from './remembered-keys';
 import { RetainedState } from './retained-state';
 
-/** Idempotency keys the in-memory bus remembers at most (~200 bytes each); the oldest go first. */
+/** Idempotency keys the in-memory bus remembers at most (~200 bytes each); those closest to expiry go first. */
 const MEMORY_BUS_MAX_KEYS = 100000;
 
 export interface MemoryBusOptions {
@@ -133,7 +133,8 @@ export class MemoryBus implements Bus {
     state.ring.push({ id, prev, envelope });
     state.expiresAt = now + this.ttlMs;
     if (event.idempotencyKey !== undefined) {
-      this.keys.remember(event.channel, event.idempotencyKey, id, (event.idempotencyTtlS ?? this.keyTtlMs / 1000) * 1000, now);
+      const keyTtlMs = event.idempotencyTtlS !== undefined ? event.idempotencyTtlS * 1000 : this.keyTtlMs;
+      this.keys.remember(event.channel, event.idempotencyKey, id, keyTtlMs, now);
     }
     if (event.retain) this.retained.retain(event.channel, event.type, { id, envelope }, now);
     // Re-insert so the Map stays ordered by last publish (see dropExpired).
