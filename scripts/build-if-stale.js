@@ -7,14 +7,16 @@
 // Out of date means, for any workspace of the root tsconfig.json: no dist/.tsbuildinfo; a build
 // info written by another TypeScript version or recording errors (tsc -b writes it even when the
 // build failed); a file or folder under the workspace's src/ (or a tsconfig) newer than its build
-// info; or a build info older than that of a workspace listed before it (its references, which
-// tsc -b builds first); or a bundle of BUNDLES missing or older than its sources. Folders count
-// because deleting a file changes only its folder's time.
+// info; or a build info older than that of a project its tsconfig references (tsc -b rewrites a
+// build info when a project it references was rebuilt, and never an up-to-date project's, so only
+// references count: the client, which references nothing, stays older than a rebuilt gateway);
+// or a bundle of BUNDLES missing or older than its sources. Folders count because deleting a file
+// changes only its folder's time.
 // When in doubt it builds: a needless build costs seconds, a stale one costs confusion.
 'use strict';
 const { spawnSync } = require('node:child_process');
 const { readdirSync, readFileSync, statSync } = require('node:fs');
-const { join } = require('node:path');
+const { join, resolve } = require('node:path');
 
 const ROOT = join(__dirname, '..');
 /** Keys a build info has only when its build is unfinished or failed. */
@@ -24,11 +26,20 @@ const BUNDLES = [{ output: 'client/dist/browser.js', sources: 'client/src' }];
 /** Bounds the walk: the workspaces' sources are a few hundred files. */
 const MAX_ENTRIES = 20000;
 
-/** @returns {string[]} the workspace folders the root tsconfig.json references */
-function workspaces() {
-  /** @type {{ references?: { path: string }[] }} */
-  const config = JSON.parse(readFileSync(join(ROOT, 'tsconfig.json'), 'utf8'));
-  return (config.references ?? []).map((reference) => join(ROOT, reference.path));
+/**
+ * The folders of the projects `dir`'s tsconfig.json references (for the root: the workspaces).
+ * @param {string} dir
+ * @returns {string[]}
+ */
+function references(dir) {
+  // TypeScript's reader: a tsconfig may hold comments and trailing commas. Loaded here, so that
+  // without it the check cannot tell and builds (and the build says what is missing).
+  const ts = require('typescript');
+  const file = join(dir, 'tsconfig.json');
+  /** @type {{ config?: { references?: { path: string }[] }, error?: import('typescript').Diagnostic }} */
+  const { config, error } = ts.readConfigFile(file, ts.sys.readFile);
+  if (error !== undefined) throw new Error(`${file}: ${ts.flattenDiagnosticMessageText(error.messageText, ' ')}`);
+  return (config?.references ?? []).map((reference) => resolve(dir, reference.path));
 }
 
 /**
@@ -57,7 +68,7 @@ function staleness() {
   const budget = { count: 0 };
   /** @type {Map<string, number>} build time of each workspace checked so far (references come first) */
   const built = new Map();
-  for (const dir of workspaces()) {
+  for (const dir of references(ROOT)) {
     const infoFile = join(dir, 'dist', '.tsbuildinfo');
     let info;
     try {
@@ -71,8 +82,11 @@ function staleness() {
     if (UNCLEAN_KEYS.some((key) => key in parsed)) return `${infoFile} records an unfinished or failed build`;
     const newestInput = Math.max(base, statSync(join(dir, 'tsconfig.json')).mtimeMs, newestUnder(join(dir, 'src'), budget));
     if (newestInput > info.mtimeMs) return `${dir} changed since its last build`;
-    // tsc -b touches a workspace's build info whenever one it references was rebuilt.
-    if ([...built.values()].some((time) => time > info.mtimeMs)) return `${dir} is older than a workspace it may depend on`;
+    for (const reference of references(dir)) {
+      const builtAt = built.get(reference);
+      if (builtAt === undefined) return `${dir} references ${reference}, not a workspace listed before it`;
+      if (builtAt > info.mtimeMs) return `${dir} is older than ${reference}, which it references`;
+    }
     built.set(dir, info.mtimeMs);
   }
   for (const bundle of BUNDLES) {

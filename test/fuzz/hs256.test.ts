@@ -1,8 +1,8 @@
 // The gateway's inline HS256 check (gateway/src/auth/hs256.ts) against jose's jwtVerify, the
 // implementation it replaces on the hot path: on signed, tampered and arbitrary tokens both give
 // the same verdict and the same payload, at the same instant. The one allowed difference is the
-// documented strictness: a signature jose decodes leniently (not its canonical base64url) is
-// refused inline.
+// documented strictness: a part jose decodes leniently (padding or whitespace in the header or
+// payload, a signature not in its canonical base64url) is refused inline.
 import { createHmac } from 'node:crypto';
 import fc from 'fast-check';
 import { jwtVerify, type JWTPayload } from 'jose';
@@ -19,7 +19,10 @@ const AUDIENCE = 'sse-gateway';
 const b64url = (text: string): string => Buffer.from(text).toString('base64url');
 
 function signed(header: unknown, payload: unknown, secret: Uint8Array): string {
-  const input = `${b64url(JSON.stringify(header))}.${b64url(JSON.stringify(payload))}`;
+  return sign(`${b64url(JSON.stringify(header))}.${b64url(JSON.stringify(payload))}`, secret);
+}
+
+function sign(input: string, secret: Uint8Array): string {
   return `${input}.${createHmac('sha256', secret).update(input).digest('base64url')}`;
 }
 
@@ -61,27 +64,43 @@ const header = fc.oneof(
 );
 const secret = fc.oneof({ weight: 5, arbitrary: fc.constant(SECRET) }, { weight: 1, arbitrary: fc.constant(OTHER_SECRET) });
 const tokenChar = fc.constantFrom(...'AQgwBb09_-.=+/ é');
-/** A token as a client could send it: signed, then perhaps tampered with. */
-const token = fc
-  .tuple(
-    header,
-    payload,
-    secret,
-    fc.oneof(
-      { weight: 2, arbitrary: fc.constant([]) },
-      { weight: 1, arbitrary: fc.array(fc.tuple(fc.nat(), fc.constantFrom('replace', 'insert', 'delete'), tokenChar), { minLength: 1, maxLength: 2 }) },
-    ),
-  )
-  .map(([h, p, s, edits]) => {
-    let text = signed(h, p, s);
-    for (const [at, edit, char] of edits) {
-      const i = at % (text.length + 1);
-      if (edit === 'replace') text = text.slice(0, i) + char + text.slice(i + 1);
-      else if (edit === 'insert') text = text.slice(0, i) + char + text.slice(i);
-      else text = text.slice(0, i) + text.slice(i + 1);
-    }
-    return text;
-  });
+type Edit = [at: number | 'end', edit: 'replace' | 'insert' | 'delete', char: string];
+const edits = fc.array(
+  fc.tuple(fc.oneof(fc.nat(), fc.constant('end' as const)), fc.constantFrom('replace' as const, 'insert' as const, 'delete' as const), tokenChar),
+  { minLength: 1, maxLength: 2 },
+);
+
+function edited(text: string, changes: readonly Edit[]): string {
+  let result = text;
+  for (const [at, edit, char] of changes) {
+    const i = at === 'end' ? result.length : at % (result.length + 1);
+    if (edit === 'replace') result = result.slice(0, i) + char + result.slice(i + 1);
+    else if (edit === 'insert') result = result.slice(0, i) + char + result.slice(i);
+    else result = result.slice(0, i) + result.slice(i + 1);
+  }
+  return result;
+}
+
+/**
+ * A token as a client could send it: signed, then perhaps tampered with; or with its header or
+ * payload part edited before signing, so that the signature holds and the decoding of the edited
+ * part is what both sides must judge alike (an edit at a part's end keeps its JSON whole).
+ */
+const token = fc.oneof(
+  {
+    weight: 3,
+    arbitrary: fc
+      .tuple(header, payload, secret, fc.oneof({ weight: 2, arbitrary: fc.constant([]) }, { weight: 1, arbitrary: edits }))
+      .map(([h, p, s, changes]) => edited(signed(h, p, s), changes)),
+  },
+  {
+    weight: 1,
+    arbitrary: fc.tuple(header, payload, fc.boolean(), edits).map(([h, p, inHeader, changes]) => {
+      const [headerPart, payloadPart] = [b64url(JSON.stringify(h)), b64url(JSON.stringify(p))];
+      return sign(inHeader ? `${edited(headerPart, changes)}.${payloadPart}` : `${headerPart}.${edited(payloadPart, changes)}`, SECRET);
+    }),
+  },
+);
 const expectations = fc.constantFrom<Hs256Expectations>(
   { issuer: undefined, audience: undefined },
   { issuer: ISSUER, audience: undefined },
@@ -120,9 +139,11 @@ async function jose(jwt: string, expected: Hs256Expectations): Promise<JWTPayloa
   }
 }
 
-function canonicalSignature(jwt: string): boolean {
-  const signature = jwt.slice(jwt.lastIndexOf('.') + 1);
-  return Buffer.from(signature, 'base64url').toString('base64url') === signature;
+/** What only the inline check refuses: a header or payload part beyond unpadded base64url, or a signature not in its canonical spelling. */
+function lenientlyDecodedByJose(jwt: string): boolean {
+  const parts = jwt.split('.');
+  const signature = parts.pop() ?? '';
+  return parts.some((part) => !/^[A-Za-z0-9_-]*$/.test(part)) || Buffer.from(signature, 'base64url').toString('base64url') !== signature;
 }
 
 test('inline HS256 and jose agree on every token', async () => {
@@ -132,7 +153,7 @@ test('inline HS256 and jose agree on every token', async () => {
       const ours = inline(jwt, expected);
       const theirs = await jose(jwt, expected);
       if (ours instanceof Refused) {
-        if (theirs !== undefined) expect(canonicalSignature(jwt)).toBe(false);
+        if (theirs !== undefined) expect(lenientlyDecodedByJose(jwt)).toBe(true);
         return;
       }
       accepted++;
@@ -153,8 +174,14 @@ test('the failures name the check, in jose terms', () => {
   };
   expect(code(signed({ alg: 'HS256' }, good, SECRET))).toBeUndefined();
   expect(code('a.b')).toBe('ERR_JWS_INVALID');
+  expect(code(sign(`${b64url('{"alg":"HS256"}')}A.${b64url(JSON.stringify(good))}`, SECRET))).toBe('ERR_JWS_INVALID');
   expect(code(signed({ alg: 'HS384' }, good, SECRET))).toBe('ERR_JOSE_ALG_NOT_ALLOWED');
   expect(code(signed({ alg: 'HS256', crit: ['exp'], exp: 1 }, good, SECRET))).toBe('ERR_JOSE_NOT_SUPPORTED');
+  // jose checks `crit` before `alg`, walking the names in order, and `b64: false` after the signature.
+  expect(code(signed({ alg: 'HS384', crit: ['exp'] }, good, SECRET))).toBe('ERR_JOSE_NOT_SUPPORTED');
+  expect(code(signed({ alg: 'HS256', crit: ['b64', 'exp'] }, good, SECRET))).toBe('ERR_JWS_INVALID');
+  expect(code(signed({ alg: 'HS256', crit: ['b64'], b64: false }, good, OTHER_SECRET))).toBe('ERR_JWS_SIGNATURE_VERIFICATION_FAILED');
+  expect(code(signed({ alg: 'HS256', crit: ['b64'], b64: false }, good, SECRET))).toBe('ERR_JWT_INVALID');
   expect(code(signed({ alg: 'HS256' }, good, OTHER_SECRET))).toBe('ERR_JWS_SIGNATURE_VERIFICATION_FAILED');
   expect(code(signed({ alg: 'HS256' }, [good], SECRET))).toBe('ERR_JWT_INVALID');
   expect(code(signed({ alg: 'HS256' }, { ...good, exp: NOW_S }, SECRET))).toBe('ERR_JWT_EXPIRED:exp');
@@ -162,4 +189,6 @@ test('the failures name the check, in jose terms', () => {
   expect(code(signed({ alg: 'HS256' }, { ...good, iat: 'now' }, SECRET))).toBe('ERR_JWT_CLAIM_VALIDATION_FAILED:iat');
   expect(code(signed({ alg: 'HS256' }, good, SECRET), { issuer: ISSUER, audience: AUDIENCE })).toBe('ERR_JWT_CLAIM_VALIDATION_FAILED:iss');
   expect(code(signed({ alg: 'HS256' }, { ...good, iss: ISSUER }, SECRET), { issuer: ISSUER, audience: AUDIENCE })).toBe('ERR_JWT_CLAIM_VALIDATION_FAILED:aud');
+  // Both present first, then their values.
+  expect(code(signed({ alg: 'HS256' }, { ...good, iss: 'other' }, SECRET), { issuer: ISSUER, audience: AUDIENCE })).toBe('ERR_JWT_CLAIM_VALIDATION_FAILED:aud');
 });

@@ -40,3 +40,18 @@ test('remembered keys are capped: past the cap the oldest is forgotten first', (
   expect(keys.find('exec:2', 'b', 1)).toBeUndefined();
   expect(keys.find('exec:1', 'b', 60000)).toBeUndefined();
 });
+
+test('past the cap the key closest to expiry goes, whatever the order of writes and TTLs', () => {
+  const day = 86400000;
+  const keys = new RememberedKeys(4);
+  keys.remember('exec:1', 'long', 'long-id', day, 0);
+  for (const key of ['a', 'b', 'c']) keys.remember('exec:1', key, `${key}-id`, 600000, 0);
+  // The three 600 s keys expired; the 24 h key, written before them, must outlive them all.
+  keys.remember('exec:1', 'd', 'd-id', 600000, 700000);
+  keys.remember('exec:1', 'e', 'e-id', 600000, 700001);
+  keys.remember('exec:1', 'f', 'f-id', 60000, 700002);
+  expect(['long', 'a', 'd', 'e', 'f'].map((key) => keys.find('exec:1', key, 700003))).toEqual(['long-id', undefined, 'd-id', 'e-id', 'f-id']);
+  // Full of live keys: the next write forgets the one closest to expiry (f, 60 s), not the oldest.
+  keys.remember('exec:1', 'g', 'g-id', 600000, 700004);
+  expect(['long', 'd', 'e', 'f', 'g'].map((key) => keys.find('exec:1', key, 700005))).toEqual(['long-id', 'd-id', 'e-id', undefined, 'g-id']);
+});

@@ -35,28 +35,46 @@ const JWKS_TIMEOUT_MS = 5000;
 /** Longer than any sane JWT; refused before parsing so a huge value costs nothing. */
 const MAX_TOKEN_LENGTH = 8192;
 
-/** The payload of a token that passes every check; throws (or rejects) with jose's errors otherwise. */
-type PayloadCheck = (token: string) => JWTPayload | Promise<JWTPayload>;
+/**
+ * The payload of a token that passes every check; throws (or rejects) with jose's errors otherwise.
+ * Inline (HS256) it returns at once; with jose it waits (WebCrypto, a JWKS fetch).
+ */
+type PayloadCheck =
+  | { inline: true; check: (token: string) => JWTPayload }
+  | { inline: false; check: (token: string) => Promise<JWTPayload> };
 
 export function createTokenVerifier(
   config: Pick<Config, 'jwt' | 'jwtIssuer' | 'jwtAudience'>,
   options: TokenVerifierOptions = {},
 ): TokenVerifier {
-  const check = payloadCheck(config, options);
+  const payload = payloadCheck(config, options);
   const cache = new VerifiedTokenCache(options.cacheSize ?? 10000, CACHE_MAX_AGE_MS);
-  // Concurrent connects with the same token share one verification.
+  // Concurrent connects with the same token share one jose verification. An inline check ends
+  // before the next connect's I/O callback runs, so it has nothing to share and skips the Map.
   const inFlight = new Map<string, Promise<Claims>>();
 
-  async function verifyUncached(token: string, key: string): Promise<Claims> {
-    let payload: JWTPayload;
+  function accepted(key: string, verified: JWTPayload): Claims {
+    const claims = claimsOf(verified);
+    cache.set(key, claims, Date.now());
+    return claims;
+  }
+
+  function verifyInline(token: string, key: string, check: (token: string) => JWTPayload): Promise<Claims> {
     try {
-      payload = await check(token);
+      return Promise.resolve(accepted(key, check(token)));
+    } catch (error) {
+      return Promise.reject(toGatewayError(error));
+    }
+  }
+
+  async function verifyWithJose(token: string, key: string, check: (token: string) => Promise<JWTPayload>): Promise<Claims> {
+    let verified: JWTPayload;
+    try {
+      verified = await check(token);
     } catch (error) {
       throw toGatewayError(error);
     }
-    const claims = claimsOf(payload);
-    cache.set(key, claims, Date.now());
-    return claims;
+    return accepted(key, verified);
   }
 
   return {
@@ -65,9 +83,10 @@ export function createTokenVerifier(
       const key = cacheKey(token);
       const cached = cache.get(key, Date.now());
       if (cached !== undefined) return Promise.resolve(cached);
+      if (payload.inline) return verifyInline(token, key, payload.check);
       let pending = inFlight.get(key);
       if (pending === undefined) {
-        pending = verifyUncached(token, key).finally(() => inFlight.delete(key));
+        pending = verifyWithJose(token, key, payload.check).finally(() => inFlight.delete(key));
         inFlight.set(key, pending);
       }
       return pending;
@@ -98,19 +117,19 @@ function payloadCheck(config: Pick<Config, 'jwt' | 'jwtIssuer' | 'jwtAudience'>,
   switch (jwt.kind) {
     case 'secret': {
       const key = hs256Key(jwt.secret);
-      return (token) => verifyHs256(token, key, expected, Math.floor(Date.now() / 1000));
+      return { inline: true, check: (token) => verifyHs256(token, key, expected, Math.floor(Date.now() / 1000)) };
     }
     case 'public-key': {
       const key: KeyObject = createPublicKey(jwt.pem);
       const usable = algorithmsForPublicKey(key);
       if ('unsupported' in usable) throw new Error(`unsupported JWT public key: ${usable.unsupported}`);
       const verifyOptions = joseOptions(usable.algorithms);
-      return async (token) => (await jwtVerify(token, key, verifyOptions)).payload;
+      return { inline: false, check: async (token) => (await jwtVerify(token, key, verifyOptions)).payload };
     }
     case 'jwks': {
       const key = jwksKey(jwt.url, options);
       const verifyOptions = joseOptions(ASYMMETRIC_ALGORITHMS);
-      return async (token) => (await jwtVerify(token, key, verifyOptions)).payload;
+      return { inline: false, check: async (token) => (await jwtVerify(token, key, verifyOptions)).payload };
     }
   }
 }

@@ -10,11 +10,12 @@ import {
   type PreparedEvent,
 } from '@sse-gateway/publisher/protocol';
 import type { Bus, HistoryEntry, LiveHandler, PublishResult, RetainedEvent, StatusListener } from './bus';
+import { ExpiryOrderedMap } from './expiry-ordered-map';
 import { HistoryRing } from './history-ring';
 import { RememberedKeys } from './remembered-keys';
 import { RetainedState } from './retained-state';
 
-/** Idempotency keys the in-memory bus remembers at most (~200 bytes each); the oldest go first. */
+/** Idempotency keys the in-memory bus remembers at most (~200 bytes each); those closest to expiry go first. */
 const MEMORY_BUS_MAX_KEYS = 100000;
 
 export interface MemoryBusOptions {
@@ -36,14 +37,13 @@ interface ChannelState {
   readonly ring: HistoryRing;
   lastMs: number;
   lastSeq: number;
-  expiresAt: number;
 }
 
 export class MemoryBus implements Bus {
   readonly description = 'in-memory bus (single instance)';
   private readonly handlers = new Map<string, LiveHandler>();
-  /** In order of last publish, which with one TTL for all is also the order of expiry. */
-  private readonly channels = new Map<string, ChannelState>();
+  /** Each lives `historyTtlS` after its last publish. */
+  private readonly channels = new ExpiryOrderedMap<ChannelState>();
   private readonly now: () => number;
   private readonly ttlMs: number;
   private readonly keyTtlMs: number;
@@ -81,7 +81,7 @@ export class MemoryBus implements Bus {
   publish(events: readonly PreparedEvent[]): Promise<PublishResult> {
     if (this.closed) return Promise.reject(new Error('the in-memory bus is closed'));
     const now = this.now();
-    this.dropExpired(now);
+    this.channels.sweep(now);
     const ids: string[] = [];
     const duplicates: number[] = [];
     events.forEach((event, index) => {
@@ -122,7 +122,7 @@ export class MemoryBus implements Bus {
   }
 
   private publishOne(event: PreparedEvent, now: number): string {
-    const state = this.channels.get(event.channel) ?? newChannelState(this.options.historyMaxLen);
+    const state = this.channels.get(event.channel, now) ?? newChannelState(this.options.historyMaxLen);
     // Like XADD *: the clock, but never behind the channel's last id.
     const ms = Math.max(now, state.lastMs);
     state.lastSeq = ms === state.lastMs ? state.lastSeq + 1 : 0;
@@ -131,14 +131,12 @@ export class MemoryBus implements Bus {
     const prev = state.ring.last()?.id ?? ZERO_ID;
     const envelope = envelopeJson(id, event.body);
     state.ring.push({ id, prev, envelope });
-    state.expiresAt = now + this.ttlMs;
+    this.channels.set(event.channel, state, this.ttlMs, now);
     if (event.idempotencyKey !== undefined) {
-      this.keys.remember(event.channel, event.idempotencyKey, id, (event.idempotencyTtlS ?? this.keyTtlMs / 1000) * 1000, now);
+      const keyTtlMs = event.idempotencyTtlS !== undefined ? event.idempotencyTtlS * 1000 : this.keyTtlMs;
+      this.keys.remember(event.channel, event.idempotencyKey, id, keyTtlMs, now);
     }
     if (event.retain) this.retained.retain(event.channel, event.type, { id, envelope }, now);
-    // Re-insert so the Map stays ordered by last publish (see dropExpired).
-    this.channels.delete(event.channel);
-    this.channels.set(event.channel, state);
     this.deliver(event.channel, `${prev} ${envelope}`);
     return id;
   }
@@ -153,24 +151,13 @@ export class MemoryBus implements Bus {
     }
   }
 
-  /** The channel's state, or undefined when it has none or it expired (removed lazily here). */
+  /** The channel's state, or undefined when it has none or it expired (forgotten at the next publish). */
   private live(channel: string): ChannelState | undefined {
-    const state = this.channels.get(channel);
-    if (state === undefined || state.expiresAt > this.now()) return state;
-    this.channels.delete(channel);
-    return undefined;
-  }
-
-  /** Forgets expired channels from the front of the Map: amortised O(1) per publish, no timer. */
-  private dropExpired(now: number): void {
-    for (const [channel, state] of this.channels) {
-      if (state.expiresAt > now) return;
-      this.channels.delete(channel);
-    }
+    return this.channels.get(channel, this.now());
   }
 }
 
 function newChannelState(capacity: number): ChannelState {
   // Starting at 0-0 makes the first id at least 0-1: 0-0 means "before the first event".
-  return { ring: new HistoryRing(capacity), lastMs: 0, lastSeq: 0, expiresAt: 0 };
+  return { ring: new HistoryRing(capacity), lastMs: 0, lastSeq: 0 };
 }
