@@ -11,7 +11,7 @@ import { channelHash, type ChannelHash } from '../sse/cursor';
 import type { Frame } from '../sse/frame';
 import { readPage, type HistoryPosition, type PageLimits } from './history-reader';
 import { itemFromLive, sharedFrame, type EventItem, type Item } from './items';
-import type { Membership } from './membership';
+import { ZERO_PARTS, type Membership } from './membership';
 import type { FairQuota } from './fair-quota';
 
 /**
@@ -45,7 +45,7 @@ export class Channel {
   readonly members = new Set<Membership>();
   /** The last event delivered (or, before any, the stream's head when subscribed). */
   lastId = ZERO_ID;
-  lastParts: StreamIdParts = { ms: 0, seq: 0 };
+  lastParts: StreamIdParts = ZERO_PARTS;
   phase: ChannelPhase = 'starting';
   /** Settles once subscribed and the starting position is known. */
   readonly ready: Promise<void>;

@@ -6,7 +6,6 @@ import type { Logger } from '../logger';
 import type { Metrics } from '../metrics';
 import type { CloseReason } from '../sse/connection';
 import type { Deadlines } from '../sse/deadlines';
-import type { Channel } from './channel';
 import type { PageLimits } from './history-reader';
 import type { Membership } from './membership';
 import type { FairQuota } from './fair-quota';
@@ -42,7 +41,7 @@ export interface HubContext {
   readonly stallMs: number;
   whenBusConnected(): BusWait;
   /** Adds `membership` to channel `name` (subscribing it on the bus when new). */
-  join(name: string, membership: Membership): Channel;
+  join(name: string, membership: Membership): void;
   /** Removes it again; the last member leaving unsubscribes the channel. */
   leave(name: string, membership: Membership): void;
   /** A stream took its slot. */

@@ -102,7 +102,7 @@ export class Hub implements HubContext {
     return this.channels.size;
   }
 
-  join(name: string, membership: Membership): Channel {
+  join(name: string, membership: Membership): void {
     let channel = this.channels.get(name);
     if (channel === undefined) {
       const created = new Channel(name, { bus: this.bus, metrics: this.metrics, logger: this.logger, budget: this.budget, page: this.page });
@@ -114,7 +114,6 @@ export class Hub implements HubContext {
     }
     channel.members.add(membership);
     membership.channel = channel;
-    return channel;
   }
 
   leave(name: string, membership: Membership): void {

@@ -26,13 +26,14 @@ export interface Member {
   sendNotice(item: NoticeItem): void;
 }
 
-const ZERO: StreamIdParts = { ms: 0, seq: 0 };
+/** Before the first event of any stream. */
+export const ZERO_PARTS: StreamIdParts = { ms: 0, seq: 0 };
 
 export class Membership {
   /** Set by the hub when the stream joins the channel. */
   channel!: JoinedChannel;
   /** The last id written to the stream on this channel: its part of the cursor. */
-  position: StreamIdParts = ZERO;
+  position: StreamIdParts = ZERO_PARTS;
   /** Live items held while the stream replays; undefined once it is live. */
   pending: Item[] | undefined = [];
   private pendingBytes = 0;
@@ -50,7 +51,8 @@ export class Membership {
 
   hold(item: Item): void {
     const pending = this.pending as Item[];
-    this.pendingBytes += item.envelope.length;
+    // What the held items will take in the client's buffer: bytes, not UTF-16 units.
+    this.pendingBytes += typeof item.envelope === 'string' ? Buffer.byteLength(item.envelope) : item.envelope.length;
     if (this.pendingBytes > this.pendingLimit) {
       pending.length = 0;
       this.pendingBytes = 0;

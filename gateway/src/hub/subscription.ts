@@ -12,7 +12,7 @@ import { eventFrame, openingFrame, type Frame } from '../sse/frame';
 import { readPage, type HistoryPosition, type Page } from './history-reader';
 import type { HubContext } from './hub-context';
 import { gapNotice, itemFromRetained, tokenExpiredNotice, type EventItem, type NoticeItem } from './items';
-import { Membership, type JoinedChannel, type Member } from './membership';
+import { Membership, ZERO_PARTS, type JoinedChannel, type Member } from './membership';
 import type { FairQuota, Grant, PendingGrant } from './fair-quota';
 import { replayChannel } from './replay';
 
@@ -46,8 +46,6 @@ export interface StreamRequest {
  * - `closed`: everything released.
  */
 type Stage = 'waiting' | 'joining' | 'positioning' | 'replaying' | 'live' | 'closed';
-
-const ZERO: StreamIdParts = { ms: 0, seq: 0 };
 
 /** What a stream needs only until it is live. */
 interface Start {
@@ -145,8 +143,8 @@ export class Subscription implements Member, SinkOwner {
     this.stage = 'joining';
     this.channels.forEach((name, index) => {
       const membership = new Membership(this, index, this.hub.pendingLimit);
-      this.memberships.push(membership);
       this.hub.join(name, membership);
+      this.memberships.push(membership); // only with its channel: release() leaves every one listed
     });
     await fromBus(Promise.all(this.memberships.map((membership) => membership.channel.ready)));
     if (this.closed) return false;
@@ -175,7 +173,7 @@ export class Subscription implements Member, SinkOwner {
       this.memberships.map(async (membership, index) => {
         const { channel } = membership;
         const current = channel.lastParts;
-        const wanted = resume.kind === 'earliest' ? ZERO : resume.kind === 'cursor' ? resume.positions.get(channel.hash) : undefined;
+        const wanted = resume.kind === 'earliest' ? ZERO_PARTS : resume.kind === 'cursor' ? resume.positions.get(channel.hash) : undefined;
         start.requested[index] = wanted;
         membership.position = wanted ?? current;
         if (wanted === undefined || compareParts(wanted, current) <= 0) return;
@@ -355,7 +353,7 @@ export class Subscription implements Member, SinkOwner {
     this.releaseGrant();
     this.expiry?.cancel();
     this.expiry = undefined;
-    for (const membership of this.memberships) if (membership.channel !== undefined) this.hub.leave(membership.channel.name, membership);
+    for (const membership of this.memberships) this.hub.leave(membership.channel.name, membership);
     this.start = undefined;
     if (this.slot) {
       this.slot = false;
