@@ -66,6 +66,7 @@ test('a stream that goes silent is reopened after three heartbeat periods, from 
 
   proxy.freeze();
   const frozenAt = Date.now();
+  const connectionsBefore = proxy.connections;
   const ids = [await log(channel, 'while frozen 1'), await log(channel, 'while frozen 2')];
   await seen.waitForState('reconnecting');
   expect(Date.now() - frozenAt).toBeGreaterThanOrEqual(3 * HEARTBEAT_MS - 50);
@@ -79,7 +80,9 @@ test('a stream that goes silent is reopened after three heartbeat periods, from 
   expect(opens).toHaveLength(2);
   expect(opens[0]?.lastEventId).toBeUndefined();
   expect(opens[1]?.lastEventId).toBe(opening);
-  expect(proxy.connections).toBe(2);
+  // The reopened stream came on a new connection, not the frozen one. (Not "exactly 2 in all":
+  // undici sometimes opens a spare connection it never sends on, which made that count flaky.)
+  expect(proxy.connections).toBeGreaterThan(connectionsBefore);
 });
 
 test('a request that gets no answer is given up after three heartbeat periods and sent again', async () => {
